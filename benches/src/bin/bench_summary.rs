@@ -1,0 +1,202 @@
+//! `bench-summary`: measures the engine's performance goals in one run and prints them, with
+//! REBOUND 5.2.2 timed side by side (via `benches/reference/rebound_reference.py`) so every
+//! comparison is a ratio measured on the same machine at the same time.
+
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use galaxy_benches::{KernelScene, solar_system_with_ships, sun_planets_and_test_particles, thread_pool};
+use galaxy_engine::{BodyInit, KernelPath, SimParams, Simulation};
+use galaxy_sim::scenes;
+
+#[derive(Debug, Parser)]
+#[command(about = "Measure the engine's performance goals and compare with REBOUND in the same run")]
+struct Arguments {
+    /// Timed repetitions per figure (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    repeats: usize,
+    /// Skip the REBOUND reference run (for example when `rebound` is not installed).
+    #[arg(long)]
+    skip_rebound: bool,
+}
+
+const KERNEL_N: usize = 16_384;
+
+fn main() -> Result<()> {
+    let arguments = Arguments::parse();
+    let repeats = arguments.repeats.max(1);
+    let best = KernelPath::best_available();
+    println!("Galaxy engine bench summary");
+    println!("  CPU paths supported: {}", supported_paths());
+    println!("  best path (picked at run time): {best}");
+    println!();
+
+    // 1. The direct-sum kernel, N = 16,384 Plummer, ε = 0.01, one force evaluation = N² interactions.
+    let scene = KernelScene::plummer(KERNEL_N);
+    let interactions = (KERNEL_N * KERNEL_N) as f64;
+    let mut reference_output = scene.output();
+    thread_pool(2)?.install(|| scene.accelerations(KernelPath::Scalar, &mut reference_output));
+    println!("Direct-sum kernel, Plummer N = {KERNEL_N}, one force evaluation ({interactions:.3e} interactions):");
+    println!(
+        "  {:<10} {:>8} {:>12} {:>16} {:>22}",
+        "path", "threads", "seconds", "G interactions/s", "max rel error vs scalar"
+    );
+    let mut best_rate = [0.0_f64; 3];
+    for path in KernelPath::ALL.into_iter().filter(|path| path.is_supported()) {
+        for threads in [1, 2] {
+            let pool = thread_pool(threads)?;
+            let mut output = scene.output();
+            let path_repeats = if path == KernelPath::Scalar { 2 } else { repeats };
+            let seconds = pool.install(|| median_seconds(path_repeats, || scene.accelerations(path, &mut output)));
+            let rate = interactions / seconds / 1e9;
+            let error = max_relative_error(&reference_output, &output);
+            println!("  {:<10} {:>8} {:>12.4} {:>16.3} {:>22.2e}", path.name(), threads, seconds, rate, error);
+            if path == best {
+                best_rate[threads] = rate;
+            }
+        }
+    }
+    let scaling = best_rate[2] / best_rate[1];
+    println!("  {best} scaling 1 -> 2 threads: {scaling:.2}x");
+    println!();
+
+    // 2. A whole leapfrog step at the same N, as REBOUND's step is timed.
+    let bodies = scenes::plummer(KERNEL_N, 42);
+    let mut cluster =
+        Simulation::new(SimParams { gravitational_constant: 1.0, softening: 0.01, substep: 1e-3, kernel: None })?;
+    for body in &bodies {
+        cluster.add_body(BodyInit {
+            mass: body.mass,
+            radius: 0.0,
+            position: body.position,
+            velocity: body.velocity,
+        })?;
+    }
+    let cluster_step = thread_pool(2)?.install(|| median_seconds(repeats, || drop(cluster.step(1))));
+    println!("Whole leapfrog step, Plummer N = {KERNEL_N}, 2 threads: {:.4} s", cluster_step);
+
+    // 3. The game tick and the test-particle scene.
+    let mut tick_ms = [[0.0_f64; 3]; 2];
+    for (row, ships) in [1_000, 10_000].into_iter().enumerate() {
+        for threads in [1, 2] {
+            let mut simulation = solar_system_with_ships(ships)?;
+            let seconds = thread_pool(threads)?.install(|| median_seconds(repeats * 4, || drop(simulation.step(10))));
+            tick_ms[row][threads] = seconds * 1e3;
+        }
+    }
+    println!("Game tick, 29 bodies, 10 substeps:");
+    println!("  1,000 ships:  {:.3} ms (1 thread), {:.3} ms (2 threads)", tick_ms[0][1], tick_ms[0][2]);
+    println!("  10,000 ships: {:.3} ms (1 thread), {:.3} ms (2 threads)", tick_ms[1][1], tick_ms[1][2]);
+    let mut particles = sun_planets_and_test_particles(100_000)?;
+    let particle_step = thread_pool(2)?.install(|| median_seconds(repeats * 4, || drop(particles.step(1))));
+    println!("9 bodies + 100,000 test-particle ships, one step, 2 threads: {:.3} ms", particle_step * 1e3);
+    println!();
+
+    // 4. REBOUND side by side.
+    let rebound = if arguments.skip_rebound { None } else { rebound_reference() };
+    let (rebound_direct, rebound_particles) = match &rebound {
+        Some(measurements) => (
+            measurements["direct_16384"]["seconds_per_step"].as_f64(),
+            measurements["test_particles_9_100000"]["seconds_per_step"].as_f64(),
+        ),
+        None => (None, None),
+    };
+    if let (Some(direct), Some(test_particles)) = (rebound_direct, rebound_particles) {
+        println!("REBOUND 5.2.2 (same machine, same run, single-threaded wheel):");
+        println!(
+            "  direct sum N = {KERNEL_N}, one leapfrog step: {direct:.4} s ({:.3} G interactions/s)",
+            interactions / direct / 1e9
+        );
+        println!("  9 bodies + 100,000 test particles, one step: {:.3} ms", test_particles * 1e3);
+        println!();
+    }
+
+    println!("Goals:");
+    goal("f64 direct sum >= 3 G interactions/s on 2 threads", best_rate[2] >= 3.0, format!("{:.3} G/s", best_rate[2]));
+    let best_error = max_relative_error(&reference_output, &{
+        let mut output = scene.output();
+        thread_pool(2)?.install(|| scene.accelerations(best, &mut output));
+        output
+    });
+    goal("max relative error vs scalar <= 1e-14", best_error <= 1e-14, format!("{best_error:.2e}"));
+    if let Some(direct) = rebound_direct {
+        let ratio = direct / cluster_step;
+        goal(">= 12x REBOUND direct sum (whole step vs step)", ratio >= 12.0, format!("{ratio:.1}x"));
+    }
+    goal(">= 1.9x scaling from 1 to 2 threads", scaling >= 1.9, format!("{scaling:.2}x"));
+    goal(
+        "29 bodies + 10,000 ships, 10 substeps <= 2 ms on 2 threads",
+        tick_ms[1][2] <= 2.0,
+        format!("{:.3} ms", tick_ms[1][2]),
+    );
+    if let Some(test_particles) = rebound_particles {
+        let ratio = test_particles / particle_step;
+        goal(">= 6x REBOUND leapfrog, 9 bodies + 100,000 test particles", ratio >= 6.0, format!("{ratio:.1}x"));
+    }
+    Ok(())
+}
+
+fn supported_paths() -> String {
+    KernelPath::ALL.into_iter().filter(|path| path.is_supported()).map(KernelPath::name).collect::<Vec<_>>().join(", ")
+}
+
+fn goal(name: &str, met: bool, measured: String) {
+    println!("  [{}] {name}: {measured}", if met { "met" } else { "MISSED" });
+}
+
+/// Median wall time of `repeats` calls after one warm-up call.
+fn median_seconds(repeats: usize, mut work: impl FnMut()) -> f64 {
+    work();
+    let mut samples: Vec<f64> = (0..repeats)
+        .map(|_| {
+            let start = Instant::now();
+            work();
+            start.elapsed().as_secs_f64()
+        })
+        .collect();
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+fn max_relative_error(reference: &[Vec<f64>; 3], candidate: &[Vec<f64>; 3]) -> f64 {
+    (0..reference[0].len())
+        .map(|index| {
+            let norm = (0..3).map(|axis| reference[axis][index].powi(2)).sum::<f64>().sqrt();
+            let error =
+                (0..3).map(|axis| (candidate[axis][index] - reference[axis][index]).powi(2)).sum::<f64>().sqrt();
+            error / norm
+        })
+        .fold(0.0, f64::max)
+}
+
+/// Runs the REBOUND reference script; `None` (with a note) when Python or REBOUND is missing.
+fn rebound_reference() -> Option<serde_json::Value> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/reference/rebound_reference.py");
+    println!("Running REBOUND reference ({script}) ...");
+    let output = match Command::new("python3")
+        .args([script, "--json", "--only", "direct_16384,test_particles_9_100000"])
+        .output()
+        .context("running python3")
+    {
+        Ok(output) => output,
+        Err(error) => {
+            println!("  REBOUND reference skipped: {error:#}");
+            return None;
+        }
+    };
+    if !output.status.success() {
+        let reason = String::from_utf8_lossy(&output.stderr);
+        println!("  REBOUND reference skipped ({}): {}", output.status, reason.trim());
+        println!("  install it with: pip install rebound==5.2.2 numpy");
+        return None;
+    }
+    match serde_json::from_slice::<serde_json::Value>(&output.stdout) {
+        Ok(value) => Some(value["measurements"].clone()),
+        Err(error) => {
+            println!("  REBOUND reference output unreadable: {error}");
+            None
+        }
+    }
+}

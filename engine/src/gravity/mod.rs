@@ -1,0 +1,311 @@
+//! Direct-summation gravity: the scalar reference kernel, the portable `wide` kernel and the
+//! x86 fast paths (AVX2+FMA, AVX-512) chosen at run time.
+//!
+//! Every kernel computes the accelerations of a block of [`BLOCK`] targets from all sources,
+//! summing the sources in index order for each target. Targets are cut into chunks of
+//! [`CHUNK`] (whole blocks), so how chunks are spread over threads never changes a sum: one
+//! thread and many threads give bitwise-identical results. A final partial block is padded with
+//! copies of a real target (never NaN) and its extra lanes are discarded.
+
+mod portable;
+mod scalar;
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+use std::fmt;
+use std::sync::OnceLock;
+
+/// Targets handled by one kernel call: two AVX-512 vectors, four AVX2 or `wide` vectors.
+pub const BLOCK: usize = 16;
+/// Targets per parallel work item. PERF: large enough that rayon's per-task cost (a few µs)
+/// is small against the work, small enough that 16k targets still spread over many cores.
+pub const CHUNK: usize = 256;
+
+/// Which gravity kernel runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KernelPath {
+    /// Plain Rust, one interaction at a time, exact `sqrt` and divide: the reference.
+    Scalar,
+    /// `wide::f64x4` lanes, exact `sqrt` and divide; the instruction set is fixed when the crate
+    /// is compiled (SSE2 in a default x86-64 build), so it runs on every CPU.
+    Portable,
+    /// AVX2 + FMA intrinsics, four f64 lanes, exact `sqrt` and divide.
+    Avx2Fma,
+    /// AVX-512F intrinsics, eight f64 lanes, `rsqrt14` refined by two Newton–Raphson steps to
+    /// full f64 accuracy (no divider on the hot path).
+    Avx512,
+}
+
+impl KernelPath {
+    /// Every path, slowest first.
+    pub const ALL: [KernelPath; 4] = [Self::Scalar, Self::Portable, Self::Avx2Fma, Self::Avx512];
+
+    /// A short stable name (`scalar`, `portable`, `avx2-fma`, `avx512`).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Scalar => "scalar",
+            Self::Portable => "portable",
+            Self::Avx2Fma => "avx2-fma",
+            Self::Avx512 => "avx512",
+        }
+    }
+
+    /// Parses a name written by [`KernelPath::name`].
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|path| path.name() == name)
+    }
+
+    /// Whether this CPU can run the path (detected once, at run time).
+    #[must_use]
+    pub fn is_supported(self) -> bool {
+        match self {
+            Self::Scalar | Self::Portable => true,
+            Self::Avx2Fma => cpu_features().avx2_fma,
+            Self::Avx512 => cpu_features().avx512,
+        }
+    }
+
+    /// The fastest path this CPU supports.
+    #[must_use]
+    pub fn best_available() -> Self {
+        if Self::Avx512.is_supported() {
+            Self::Avx512
+        } else if Self::Avx2Fma.is_supported() {
+            Self::Avx2Fma
+        } else {
+            Self::Portable
+        }
+    }
+}
+
+impl fmt::Display for KernelPath {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.name())
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct CpuFeatures {
+    avx2_fma: bool,
+    avx512: bool,
+}
+
+fn cpu_features() -> CpuFeatures {
+    static FEATURES: OnceLock<CpuFeatures> = OnceLock::new();
+    *FEATURES.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let avx2_fma = std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
+            CpuFeatures { avx2_fma, avx512: avx2_fma && std::is_x86_feature_detected!("avx512f") }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            CpuFeatures { avx2_fma: false, avx512: false }
+        }
+    })
+}
+
+/// The attracting masses, as borrowed columns of equal length.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceColumns<'a> {
+    /// Positions.
+    pub x: &'a [f64],
+    /// Positions.
+    pub y: &'a [f64],
+    /// Positions.
+    pub z: &'a [f64],
+    /// G·m of each source.
+    pub gm: &'a [f64],
+    /// `radius² + softening²` of each source: a target with `r² + ε² − threshold < 0` is inside
+    /// the source's radius. Only read when proximity is requested.
+    pub collision_threshold: &'a [f64],
+}
+
+impl SourceColumns<'_> {
+    fn len(&self) -> usize {
+        self.gm.len()
+    }
+}
+
+/// The points where accelerations are wanted.
+#[derive(Debug, Clone, Copy)]
+pub struct TargetColumns<'a> {
+    /// Positions.
+    pub x: &'a [f64],
+    /// Positions.
+    pub y: &'a [f64],
+    /// Positions.
+    pub z: &'a [f64],
+}
+
+/// Where the accelerations (and optionally proximity) are written; every element is overwritten.
+#[derive(Debug)]
+pub struct AccelerationColumns<'a> {
+    /// Acceleration components.
+    pub x: &'a mut [f64],
+    /// Acceleration components.
+    pub y: &'a mut [f64],
+    /// Acceleration components.
+    pub z: &'a mut [f64],
+    /// For each target, `min over sources (r² + ε² − collision_threshold)`: negative means the
+    /// target is inside some source's radius. `None` skips that work.
+    pub proximity: Option<&'a mut [f64]>,
+}
+
+/// One block of targets, padded to [`BLOCK`] lanes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TargetBlock {
+    pub x: [f64; BLOCK],
+    pub y: [f64; BLOCK],
+    pub z: [f64; BLOCK],
+}
+
+/// A kernel's output for one block.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BlockOutput {
+    pub x: [f64; BLOCK],
+    pub y: [f64; BLOCK],
+    pub z: [f64; BLOCK],
+    pub proximity: [f64; BLOCK],
+}
+
+impl BlockOutput {
+    const ZERO: Self = Self { x: [0.0; BLOCK], y: [0.0; BLOCK], z: [0.0; BLOCK], proximity: [f64::INFINITY; BLOCK] };
+}
+
+/// Accelerations of every target from every source, `a_i = Σ_j G m_j (r_j − r_i) / (|r_j − r_i|² + ε²)^{3/2}`.
+///
+/// A source at exactly the target's position (distance and softening both zero) contributes
+/// nothing, so a body never attracts itself. Runs on the current rayon pool when the `parallel`
+/// feature is on; results do not depend on the number of threads.
+///
+/// # Panics
+/// If the column lengths disagree, or `path` is not supported by this CPU (check
+/// [`KernelPath::is_supported`]); both are programming errors, never caused by data.
+pub fn compute_accelerations(
+    path: KernelPath,
+    sources: &SourceColumns<'_>,
+    targets: &TargetColumns<'_>,
+    softening_squared: f64,
+    output: AccelerationColumns<'_>,
+) {
+    let target_count = targets.x.len();
+    assert!(targets.y.len() == target_count && targets.z.len() == target_count, "target columns differ in length");
+    assert!(
+        output.x.len() == target_count && output.y.len() == target_count && output.z.len() == target_count,
+        "output columns differ from the targets in length"
+    );
+    let source_count = sources.len();
+    assert!(
+        sources.x.len() == source_count && sources.y.len() == source_count && sources.z.len() == source_count,
+        "source columns differ in length"
+    );
+    let wants_proximity = output.proximity.is_some();
+    if let Some(proximity) = output.proximity.as_deref() {
+        assert!(proximity.len() == target_count, "proximity column differs from the targets in length");
+        assert!(
+            sources.collision_threshold.len() == source_count,
+            "collision thresholds differ from the sources in length"
+        );
+    }
+    assert!(path.is_supported(), "kernel path {path} is not supported by this CPU");
+
+    let chunks = split_into_chunks(output);
+    let run_chunk = |(chunk_index, chunk): (usize, ChunkOutput<'_>)| {
+        let start = chunk_index * CHUNK;
+        let end = start + chunk.x.len();
+        let chunk_targets =
+            TargetColumns { x: &targets.x[start..end], y: &targets.y[start..end], z: &targets.z[start..end] };
+        if wants_proximity {
+            chunk_accelerations::<true>(path, sources, &chunk_targets, softening_squared, chunk);
+        } else {
+            chunk_accelerations::<false>(path, sources, &chunk_targets, softening_squared, chunk);
+        }
+    };
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        if chunks.len() > 1 {
+            chunks.into_par_iter().enumerate().for_each(run_chunk);
+            return;
+        }
+    }
+    chunks.into_iter().enumerate().for_each(run_chunk);
+}
+
+struct ChunkOutput<'a> {
+    x: &'a mut [f64],
+    y: &'a mut [f64],
+    z: &'a mut [f64],
+    proximity: Option<&'a mut [f64]>,
+}
+
+fn split_into_chunks(output: AccelerationColumns<'_>) -> Vec<ChunkOutput<'_>> {
+    let AccelerationColumns { x, y, z, proximity } = output;
+    let mut chunks = Vec::with_capacity(x.len().div_ceil(CHUNK));
+    let mut proximity_chunks = proximity.map(|column| column.chunks_mut(CHUNK));
+    for ((x, y), z) in x.chunks_mut(CHUNK).zip(y.chunks_mut(CHUNK)).zip(z.chunks_mut(CHUNK)) {
+        let proximity = proximity_chunks.as_mut().and_then(Iterator::next);
+        chunks.push(ChunkOutput { x, y, z, proximity });
+    }
+    chunks
+}
+
+fn chunk_accelerations<const PROXIMITY: bool>(
+    path: KernelPath,
+    sources: &SourceColumns<'_>,
+    targets: &TargetColumns<'_>,
+    softening_squared: f64,
+    mut output: ChunkOutput<'_>,
+) {
+    let count = targets.x.len();
+    let mut start = 0;
+    while start < count {
+        let lanes = BLOCK.min(count - start);
+        // NOTE: a partial block repeats its last real target, so padded lanes compute finite
+        // values that are simply not written back.
+        let last = start + lanes - 1;
+        let mut block =
+            TargetBlock { x: [targets.x[last]; BLOCK], y: [targets.y[last]; BLOCK], z: [targets.z[last]; BLOCK] };
+        block.x[..lanes].copy_from_slice(&targets.x[start..start + lanes]);
+        block.y[..lanes].copy_from_slice(&targets.y[start..start + lanes]);
+        block.z[..lanes].copy_from_slice(&targets.z[start..start + lanes]);
+        let mut result = BlockOutput::ZERO;
+        run_block::<PROXIMITY>(path, sources, &block, softening_squared, &mut result);
+        output.x[start..start + lanes].copy_from_slice(&result.x[..lanes]);
+        output.y[start..start + lanes].copy_from_slice(&result.y[..lanes]);
+        output.z[start..start + lanes].copy_from_slice(&result.z[..lanes]);
+        if let Some(proximity) = output.proximity.as_deref_mut() {
+            proximity[start..start + lanes].copy_from_slice(&result.proximity[..lanes]);
+        }
+        start += lanes;
+    }
+}
+
+#[inline]
+fn run_block<const PROXIMITY: bool>(
+    path: KernelPath,
+    sources: &SourceColumns<'_>,
+    block: &TargetBlock,
+    softening_squared: f64,
+    result: &mut BlockOutput,
+) {
+    match path {
+        KernelPath::Scalar => scalar::block::<PROXIMITY>(sources, block, softening_squared, result),
+        KernelPath::Portable => portable::block::<PROXIMITY>(sources, block, softening_squared, result),
+        #[cfg(target_arch = "x86_64")]
+        KernelPath::Avx2Fma => {
+            // SAFETY: `compute_accelerations` asserted that the CPU supports AVX2 and FMA.
+            unsafe { x86::block_avx2_fma::<PROXIMITY>(sources, block, softening_squared, result) }
+        }
+        #[cfg(target_arch = "x86_64")]
+        KernelPath::Avx512 => {
+            // SAFETY: `compute_accelerations` asserted that the CPU supports AVX-512F.
+            unsafe { x86::block_avx512::<PROXIMITY>(sources, block, softening_squared, result) }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        KernelPath::Avx2Fma | KernelPath::Avx512 => unreachable!("x86 paths are never supported off x86_64"),
+    }
+}

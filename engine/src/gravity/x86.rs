@@ -1,0 +1,146 @@
+//! x86-64 fast paths as `core::arch` intrinsics in `#[target_feature]` functions, so they are
+//! emitted whatever the crate's compile-time target, and chosen at run time by CPU detection.
+
+use core::arch::x86_64::*;
+
+use super::{BLOCK, BlockOutput, SourceColumns, TargetBlock};
+
+const AVX2_LANES: usize = 4;
+const AVX2_VECTORS: usize = BLOCK / AVX2_LANES;
+
+/// AVX2 + FMA: four lanes, exact `sqrt` and divide (AVX2 has no f64 reciprocal square root).
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn block_avx2_fma<const PROXIMITY: bool>(
+    sources: &SourceColumns<'_>,
+    block: &TargetBlock,
+    softening_squared: f64,
+    result: &mut BlockOutput,
+) {
+    // SAFETY: every load reads AVX2_LANES elements starting at vector * AVX2_LANES < BLOCK.
+    let load =
+        |column: &[f64; BLOCK], vector: usize| unsafe { _mm256_loadu_pd(column.as_ptr().add(vector * AVX2_LANES)) };
+    let target_x: [__m256d; AVX2_VECTORS] = std::array::from_fn(|vector| load(&block.x, vector));
+    let target_y: [__m256d; AVX2_VECTORS] = std::array::from_fn(|vector| load(&block.y, vector));
+    let target_z: [__m256d; AVX2_VECTORS] = std::array::from_fn(|vector| load(&block.z, vector));
+    let mut acceleration_x = [_mm256_setzero_pd(); AVX2_VECTORS];
+    let mut acceleration_y = [_mm256_setzero_pd(); AVX2_VECTORS];
+    let mut acceleration_z = [_mm256_setzero_pd(); AVX2_VECTORS];
+    let mut proximity = [_mm256_set1_pd(f64::INFINITY); AVX2_VECTORS];
+    let softening_squared = _mm256_set1_pd(softening_squared);
+    let zero = _mm256_setzero_pd();
+    for source in 0..sources.gm.len() {
+        let source_x = _mm256_set1_pd(sources.x[source]);
+        let source_y = _mm256_set1_pd(sources.y[source]);
+        let source_z = _mm256_set1_pd(sources.z[source]);
+        let source_gm = _mm256_set1_pd(sources.gm[source]);
+        for vector in 0..AVX2_VECTORS {
+            let dx = _mm256_sub_pd(source_x, target_x[vector]);
+            let dy = _mm256_sub_pd(source_y, target_y[vector]);
+            let dz = _mm256_sub_pd(source_z, target_z[vector]);
+            let distance_squared =
+                _mm256_fmadd_pd(dx, dx, _mm256_fmadd_pd(dy, dy, _mm256_fmadd_pd(dz, dz, softening_squared)));
+            let cube = _mm256_mul_pd(distance_squared, _mm256_sqrt_pd(distance_squared));
+            let weight = _mm256_div_pd(source_gm, cube);
+            // A source on top of the target (only possible without softening) adds nothing.
+            let weight = _mm256_and_pd(weight, _mm256_cmp_pd::<_CMP_GT_OQ>(distance_squared, zero));
+            acceleration_x[vector] = _mm256_fmadd_pd(weight, dx, acceleration_x[vector]);
+            acceleration_y[vector] = _mm256_fmadd_pd(weight, dy, acceleration_y[vector]);
+            acceleration_z[vector] = _mm256_fmadd_pd(weight, dz, acceleration_z[vector]);
+            if PROXIMITY {
+                let threshold = _mm256_set1_pd(sources.collision_threshold[source]);
+                proximity[vector] = _mm256_min_pd(proximity[vector], _mm256_sub_pd(distance_squared, threshold));
+            }
+        }
+    }
+    for vector in 0..AVX2_VECTORS {
+        let offset = vector * AVX2_LANES;
+        // SAFETY: each store writes AVX2_LANES elements starting at offset < BLOCK.
+        unsafe {
+            _mm256_storeu_pd(result.x.as_mut_ptr().add(offset), acceleration_x[vector]);
+            _mm256_storeu_pd(result.y.as_mut_ptr().add(offset), acceleration_y[vector]);
+            _mm256_storeu_pd(result.z.as_mut_ptr().add(offset), acceleration_z[vector]);
+            _mm256_storeu_pd(result.proximity.as_mut_ptr().add(offset), proximity[vector]);
+        }
+    }
+}
+
+const AVX512_LANES: usize = 8;
+const AVX512_VECTORS: usize = BLOCK / AVX512_LANES;
+
+/// AVX-512F: eight lanes. `1/r` starts from `rsqrt14` (relative error < 2⁻¹⁴) and two
+/// Newton–Raphson steps `y ← y (3/2 − r²/2 · y²)` take it to full f64 accuracy
+/// (error ≈ 3·(2⁻¹⁴)⁴ ≪ 2⁻⁵²), with no divide or square root on the hot path.
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn block_avx512<const PROXIMITY: bool>(
+    sources: &SourceColumns<'_>,
+    block: &TargetBlock,
+    softening_squared: f64,
+    result: &mut BlockOutput,
+) {
+    // SAFETY: every load reads AVX512_LANES elements starting at vector * AVX512_LANES < BLOCK.
+    let load =
+        |column: &[f64; BLOCK], vector: usize| unsafe { _mm512_loadu_pd(column.as_ptr().add(vector * AVX512_LANES)) };
+    let target_x: [__m512d; AVX512_VECTORS] = std::array::from_fn(|vector| load(&block.x, vector));
+    let target_y: [__m512d; AVX512_VECTORS] = std::array::from_fn(|vector| load(&block.y, vector));
+    let target_z: [__m512d; AVX512_VECTORS] = std::array::from_fn(|vector| load(&block.z, vector));
+    let mut acceleration_x = [_mm512_setzero_pd(); AVX512_VECTORS];
+    let mut acceleration_y = [_mm512_setzero_pd(); AVX512_VECTORS];
+    let mut acceleration_z = [_mm512_setzero_pd(); AVX512_VECTORS];
+    let mut proximity = [_mm512_set1_pd(f64::INFINITY); AVX512_VECTORS];
+    let softening_squared = _mm512_set1_pd(softening_squared);
+    let zero = _mm512_setzero_pd();
+    let half = _mm512_set1_pd(0.5);
+    let three_halves = _mm512_set1_pd(1.5);
+    for source in 0..sources.gm.len() {
+        let source_x = _mm512_set1_pd(sources.x[source]);
+        let source_y = _mm512_set1_pd(sources.y[source]);
+        let source_z = _mm512_set1_pd(sources.z[source]);
+        let source_gm = _mm512_set1_pd(sources.gm[source]);
+        for vector in 0..AVX512_VECTORS {
+            let dx = _mm512_sub_pd(source_x, target_x[vector]);
+            let dy = _mm512_sub_pd(source_y, target_y[vector]);
+            let dz = _mm512_sub_pd(source_z, target_z[vector]);
+            let distance_squared =
+                _mm512_fmadd_pd(dx, dx, _mm512_fmadd_pd(dy, dy, _mm512_fmadd_pd(dz, dz, softening_squared)));
+            let half_distance_squared = _mm512_mul_pd(half, distance_squared);
+            let mut inverse_distance = _mm512_rsqrt14_pd(distance_squared);
+            for _ in 0..2 {
+                let correction = _mm512_fnmadd_pd(
+                    _mm512_mul_pd(half_distance_squared, inverse_distance),
+                    inverse_distance,
+                    three_halves,
+                );
+                inverse_distance = _mm512_mul_pd(inverse_distance, correction);
+            }
+            let inverse_distance_squared = _mm512_mul_pd(inverse_distance, inverse_distance);
+            // A source on top of the target (only possible without softening) adds nothing:
+            // the masked multiply leaves zero in those lanes instead of inf·0 = NaN.
+            let separated = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(distance_squared, zero);
+            let weight =
+                _mm512_maskz_mul_pd(separated, _mm512_mul_pd(source_gm, inverse_distance), inverse_distance_squared);
+            acceleration_x[vector] = _mm512_fmadd_pd(weight, dx, acceleration_x[vector]);
+            acceleration_y[vector] = _mm512_fmadd_pd(weight, dy, acceleration_y[vector]);
+            acceleration_z[vector] = _mm512_fmadd_pd(weight, dz, acceleration_z[vector]);
+            if PROXIMITY {
+                let threshold = _mm512_set1_pd(sources.collision_threshold[source]);
+                proximity[vector] = _mm512_min_pd(proximity[vector], _mm512_sub_pd(distance_squared, threshold));
+            }
+        }
+    }
+    for vector in 0..AVX512_VECTORS {
+        let offset = vector * AVX512_LANES;
+        // SAFETY: each store writes AVX512_LANES elements starting at offset < BLOCK.
+        unsafe {
+            _mm512_storeu_pd(result.x.as_mut_ptr().add(offset), acceleration_x[vector]);
+            _mm512_storeu_pd(result.y.as_mut_ptr().add(offset), acceleration_y[vector]);
+            _mm512_storeu_pd(result.z.as_mut_ptr().add(offset), acceleration_z[vector]);
+            _mm512_storeu_pd(result.proximity.as_mut_ptr().add(offset), proximity[vector]);
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Simulation parameters: one plain struct, passed into every step.
+
+use crate::error::EngineError;
+use crate::gravity::KernelPath;
+
+/// How the simulation integrates. Defaults suit the game (SI units); `galaxy-sim` overrides them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SimParams {
+    /// Newton's constant in the caller's units. Default: CODATA 2018 in SI (m³ kg⁻¹ s⁻²),
+    /// because the game works in metres, seconds and kilograms.
+    pub gravitational_constant: f64,
+    /// Plummer softening length ε: forces use `r² + ε²`. Default 0: planets and ships are far
+    /// apart compared with their sizes, and softening would bias orbits. Clusters need ε > 0.
+    pub softening: f64,
+    /// Length of one leapfrog substep. Default 0.1 s: ten substeps per 1 s game tick keeps a low
+    /// orbit around the Moon (period ≈ 2 h) within 1e-6 relative energy.
+    pub substep: f64,
+    /// Force a SIMD kernel path; `None` picks the fastest one this CPU supports at run time.
+    pub kernel: Option<KernelPath>,
+}
+
+impl Default for SimParams {
+    fn default() -> Self {
+        Self { gravitational_constant: GRAVITATIONAL_CONSTANT_SI, softening: 0.0, substep: 0.1, kernel: None }
+    }
+}
+
+/// Newton's constant in SI units (CODATA 2018).
+pub const GRAVITATIONAL_CONSTANT_SI: f64 = 6.674_30e-11;
+
+/// Standard gravity, used to turn specific impulse (s) into exhaust velocity (m/s).
+pub const STANDARD_GRAVITY: f64 = 9.806_65;
+
+impl SimParams {
+    /// Checks every field; a simulation only ever holds validated parameters.
+    pub fn validate(&self) -> Result<(), EngineError> {
+        finite("gravitational constant", self.gravitational_constant)?;
+        non_negative("gravitational constant", self.gravitational_constant)?;
+        finite("softening", self.softening)?;
+        non_negative("softening", self.softening)?;
+        positive("substep", self.substep)?;
+        if let Some(path) = self.kernel
+            && !path.is_supported()
+        {
+            return Err(EngineError::KernelUnavailable(path.name()));
+        }
+        Ok(())
+    }
+
+    /// The kernel path this simulation runs: the forced one, or the best the CPU supports.
+    #[must_use]
+    pub fn kernel_path(&self) -> KernelPath {
+        self.kernel.unwrap_or_else(KernelPath::best_available)
+    }
+}
+
+pub(crate) fn finite(quantity: &'static str, value: f64) -> Result<f64, EngineError> {
+    if value.is_finite() { Ok(value) } else { Err(EngineError::NonFinite { quantity, value }) }
+}
+
+pub(crate) fn non_negative(quantity: &'static str, value: f64) -> Result<f64, EngineError> {
+    finite(quantity, value)?;
+    if value >= 0.0 { Ok(value) } else { Err(EngineError::Negative { quantity, value }) }
+}
+
+pub(crate) fn positive(quantity: &'static str, value: f64) -> Result<f64, EngineError> {
+    finite(quantity, value)?;
+    if value > 0.0 { Ok(value) } else { Err(EngineError::NotPositive { quantity, value }) }
+}
+
+pub(crate) fn in_range(quantity: &'static str, value: f64, min: f64, max: f64) -> Result<f64, EngineError> {
+    finite(quantity, value)?;
+    if (min..=max).contains(&value) { Ok(value) } else { Err(EngineError::OutOfRange { quantity, min, max, value }) }
+}

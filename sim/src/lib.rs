@@ -1,0 +1,28 @@
+//! `galaxy-sim`: the physicists' side of Galaxy — seeded scene generators, initial-condition
+//! files, and timed runs of the engine with a report of what was conserved.
+//!
+//! The central type is [`InitialBody`]: one named body (mass, position, velocity) as scenes
+//! produce it and as initial-condition CSV files store it. [`scenes`] builds seeded Kepler,
+//! Plummer and uniform scenes and the game's J2000 solar system with orbiting ships;
+//! [`initial_conditions`] reads and writes the CSV files with errors that name the line and the
+//! column; [`mod@run`] integrates a scene on a chosen number of threads and kernel and returns a
+//! [`RunReport`].
+//!
+//! The `galaxy-sim` binary is a thin command line over this library; the benches and the game
+//! call [`scenes`] directly so that everyone measures and plays the same scenes.
+
+#![warn(missing_docs)]
+
+pub mod initial_conditions;
+pub mod report;
+pub mod run;
+pub mod scenes;
+pub mod solar_system;
+
+pub use initial_conditions::{
+    COLUMNS, FieldProblem, InitialConditionsError, read_initial_conditions, read_initial_conditions_file,
+    write_initial_conditions,
+};
+pub use report::RunReport;
+pub use run::{RunError, RunOutcome, RunParams, advance, run};
+pub use scenes::{InitialBody, add_orbiting_ships, kepler, plummer, simulation_from, solar_system_simulation, uniform};
