@@ -298,6 +298,10 @@ pub struct Ships {
     pub(crate) surface_offset_x: Vec<f64>,
     pub(crate) surface_offset_y: Vec<f64>,
     pub(crate) surface_offset_z: Vec<f64>,
+    /// Whether the ship may need more than a gravity kick and drift this tick (thrust, turning,
+    /// resting on a surface). PERF: set by every input that can wake a ship and cleared when a
+    /// tick finds it coasting, so planning a tick costs O(active ships), not O(all ships).
+    pub(crate) needs_attention: Vec<bool>,
 }
 
 /// One ship's state, gathered from the columns (for APIs, not hot loops).
@@ -471,6 +475,7 @@ impl Ships {
         self.surface_offset_x.push(0.0);
         self.surface_offset_y.push(0.0);
         self.surface_offset_z.push(0.0);
+        self.needs_attention.push(true);
     }
 
     /// Removes ship `index` by moving the last ship into its place.
@@ -513,7 +518,8 @@ impl Ships {
             surface_body,
             surface_offset_x,
             surface_offset_y,
-            surface_offset_z
+            surface_offset_z,
+            needs_attention
         );
     }
 

@@ -186,6 +186,7 @@ impl Simulation {
         ships.acceleration_y = vec![0.0; ship_count];
         ships.acceleration_z = vec![0.0; ship_count];
         ships.proximity = vec![f64::INFINITY; ship_count];
+        ships.needs_attention = vec![true; ship_count];
         simulation.ships = ships;
         simulation.time = time;
         simulation.step_count = step_count;

@@ -207,6 +207,11 @@ fn removing_a_target_ship_returns_its_followers_to_hold() {
     // The last ship moved into slot `target` and still follows the follower.
     assert_eq!(simulation.ships().state(target).target, Some(AttitudeTarget::Ship(follower)));
     assert_eq!(simulation.ships().len(), 2);
+    // Every column shrank together: the survivors keep stepping and steering.
+    simulation.step(50);
+    assert_eq!(simulation.remove_ship(1).unwrap(), None);
+    simulation.step(50);
+    assert_eq!(simulation.ships().len(), 1);
 }
 
 fn drop_onto_moon(vertical_speed: f64, tilt_radians: f64) -> (Simulation, usize, Vec<galaxy_engine::ShipEvent>) {

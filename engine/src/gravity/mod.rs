@@ -154,25 +154,23 @@ pub struct AccelerationColumns<'a> {
     pub proximity: Option<&'a mut [f64]>,
 }
 
-/// One block of targets, padded to [`BLOCK`] lanes.
+/// One block of targets: borrowed straight from the columns, or a padded copy for the last,
+/// partial block.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct TargetBlock {
-    pub x: [f64; BLOCK],
-    pub y: [f64; BLOCK],
-    pub z: [f64; BLOCK],
+pub(crate) struct TargetBlock<'a> {
+    pub x: &'a [f64; BLOCK],
+    pub y: &'a [f64; BLOCK],
+    pub z: &'a [f64; BLOCK],
 }
 
-/// A kernel's output for one block.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct BlockOutput {
-    pub x: [f64; BLOCK],
-    pub y: [f64; BLOCK],
-    pub z: [f64; BLOCK],
-    pub proximity: [f64; BLOCK],
-}
-
-impl BlockOutput {
-    const ZERO: Self = Self { x: [0.0; BLOCK], y: [0.0; BLOCK], z: [0.0; BLOCK], proximity: [f64::INFINITY; BLOCK] };
+/// Where a kernel writes one block's results (every lane is overwritten).
+#[derive(Debug)]
+pub(crate) struct BlockOutput<'a> {
+    pub x: &'a mut [f64; BLOCK],
+    pub y: &'a mut [f64; BLOCK],
+    pub z: &'a mut [f64; BLOCK],
+    /// Only written when the kernel computes proximity.
+    pub proximity: &'a mut [f64; BLOCK],
 }
 
 /// Accelerations of every target from every source, `a_i = Σ_j G m_j (r_j − r_i) / (|r_j − r_i|² + ε²)^{3/2}`.
@@ -258,29 +256,62 @@ fn chunk_accelerations<const PROXIMITY: bool>(
     sources: &SourceColumns<'_>,
     targets: &TargetColumns<'_>,
     softening_squared: f64,
-    mut output: ChunkOutput<'_>,
+    output: ChunkOutput<'_>,
 ) {
-    let count = targets.x.len();
-    let mut start = 0;
-    while start < count {
-        let lanes = BLOCK.min(count - start);
-        // NOTE: a partial block repeats its last real target, so padded lanes compute finite
-        // values that are simply not written back.
-        let last = start + lanes - 1;
-        let mut block =
-            TargetBlock { x: [targets.x[last]; BLOCK], y: [targets.y[last]; BLOCK], z: [targets.z[last]; BLOCK] };
-        block.x[..lanes].copy_from_slice(&targets.x[start..start + lanes]);
-        block.y[..lanes].copy_from_slice(&targets.y[start..start + lanes]);
-        block.z[..lanes].copy_from_slice(&targets.z[start..start + lanes]);
-        let mut result = BlockOutput::ZERO;
-        run_block::<PROXIMITY>(path, sources, &block, softening_squared, &mut result);
-        output.x[start..start + lanes].copy_from_slice(&result.x[..lanes]);
-        output.y[start..start + lanes].copy_from_slice(&result.y[..lanes]);
-        output.z[start..start + lanes].copy_from_slice(&result.z[..lanes]);
-        if let Some(proximity) = output.proximity.as_deref_mut() {
-            proximity[start..start + lanes].copy_from_slice(&result.proximity[..lanes]);
+    // PERF: full blocks are read from and written to the columns in place; with few sources
+    // (29 bodies for 10,000 ships) copying blocks would cost as much as the arithmetic.
+    let (x_blocks, x_tail) = targets.x.as_chunks::<BLOCK>();
+    let (y_blocks, y_tail) = targets.y.as_chunks::<BLOCK>();
+    let (z_blocks, z_tail) = targets.z.as_chunks::<BLOCK>();
+    let (output_x, output_x_tail) = output.x.as_chunks_mut::<BLOCK>();
+    let (output_y, output_y_tail) = output.y.as_chunks_mut::<BLOCK>();
+    let (output_z, output_z_tail) = output.z.as_chunks_mut::<BLOCK>();
+    let mut scratch_proximity = [0.0; BLOCK];
+    let (mut proximity_blocks, proximity_tail) = match output.proximity {
+        Some(column) => {
+            let (blocks, tail) = column.as_chunks_mut::<BLOCK>();
+            (Some(blocks), Some(tail))
         }
-        start += lanes;
+        None => (None, None),
+    };
+    for block in 0..x_blocks.len() {
+        let proximity = match proximity_blocks.as_deref_mut() {
+            Some(blocks) => &mut blocks[block],
+            None => &mut scratch_proximity,
+        };
+        run_block::<PROXIMITY>(
+            path,
+            sources,
+            &TargetBlock { x: &x_blocks[block], y: &y_blocks[block], z: &z_blocks[block] },
+            softening_squared,
+            &mut BlockOutput { x: &mut output_x[block], y: &mut output_y[block], z: &mut output_z[block], proximity },
+        );
+    }
+    let lanes = x_tail.len();
+    if lanes == 0 {
+        return;
+    }
+    // NOTE: the partial block repeats its last real target, so padded lanes compute finite
+    // values that are simply not written back.
+    let pad = |tail: &[f64]| {
+        let mut padded = [tail[lanes - 1]; BLOCK];
+        padded[..lanes].copy_from_slice(tail);
+        padded
+    };
+    let (x, y, z) = (pad(x_tail), pad(y_tail), pad(z_tail));
+    let (mut result_x, mut result_y, mut result_z) = ([0.0; BLOCK], [0.0; BLOCK], [0.0; BLOCK]);
+    run_block::<PROXIMITY>(
+        path,
+        sources,
+        &TargetBlock { x: &x, y: &y, z: &z },
+        softening_squared,
+        &mut BlockOutput { x: &mut result_x, y: &mut result_y, z: &mut result_z, proximity: &mut scratch_proximity },
+    );
+    output_x_tail.copy_from_slice(&result_x[..lanes]);
+    output_y_tail.copy_from_slice(&result_y[..lanes]);
+    output_z_tail.copy_from_slice(&result_z[..lanes]);
+    if let Some(tail) = proximity_tail {
+        tail.copy_from_slice(&scratch_proximity[..lanes]);
     }
 }
 
@@ -288,9 +319,9 @@ fn chunk_accelerations<const PROXIMITY: bool>(
 fn run_block<const PROXIMITY: bool>(
     path: KernelPath,
     sources: &SourceColumns<'_>,
-    block: &TargetBlock,
+    block: &TargetBlock<'_>,
     softening_squared: f64,
-    result: &mut BlockOutput,
+    result: &mut BlockOutput<'_>,
 ) {
     match path {
         KernelPath::Scalar => scalar::block::<PROXIMITY>(sources, block, softening_squared, result),
@@ -303,7 +334,13 @@ fn run_block<const PROXIMITY: bool>(
         #[cfg(target_arch = "x86_64")]
         KernelPath::Avx512 => {
             // SAFETY: `compute_accelerations` asserted that the CPU supports AVX-512F.
-            unsafe { x86::block_avx512::<PROXIMITY>(sources, block, softening_squared, result) }
+            unsafe {
+                if softening_squared > 0.0 {
+                    x86::block_avx512::<PROXIMITY, false>(sources, block, softening_squared, result);
+                } else {
+                    x86::block_avx512::<PROXIMITY, true>(sources, block, softening_squared, result);
+                }
+            }
         }
         #[cfg(not(target_arch = "x86_64"))]
         KernelPath::Avx2Fma | KernelPath::Avx512 => unreachable!("x86 paths are never supported off x86_64"),

@@ -19,13 +19,13 @@ fn store(column: &mut [f64; BLOCK], vector: usize, value: f64x4) {
 
 pub(super) fn block<const PROXIMITY: bool>(
     sources: &SourceColumns<'_>,
-    block: &TargetBlock,
+    block: &TargetBlock<'_>,
     softening_squared: f64,
-    result: &mut BlockOutput,
+    result: &mut BlockOutput<'_>,
 ) {
-    let target_x: [f64x4; VECTORS] = std::array::from_fn(|vector| load(&block.x, vector));
-    let target_y: [f64x4; VECTORS] = std::array::from_fn(|vector| load(&block.y, vector));
-    let target_z: [f64x4; VECTORS] = std::array::from_fn(|vector| load(&block.z, vector));
+    let target_x: [f64x4; VECTORS] = std::array::from_fn(|vector| load(block.x, vector));
+    let target_y: [f64x4; VECTORS] = std::array::from_fn(|vector| load(block.y, vector));
+    let target_z: [f64x4; VECTORS] = std::array::from_fn(|vector| load(block.z, vector));
     let mut acceleration_x = [f64x4::ZERO; VECTORS];
     let mut acceleration_y = [f64x4::ZERO; VECTORS];
     let mut acceleration_z = [f64x4::ZERO; VECTORS];
@@ -55,9 +55,9 @@ pub(super) fn block<const PROXIMITY: bool>(
         }
     }
     for vector in 0..VECTORS {
-        store(&mut result.x, vector, acceleration_x[vector]);
-        store(&mut result.y, vector, acceleration_y[vector]);
-        store(&mut result.z, vector, acceleration_z[vector]);
-        store(&mut result.proximity, vector, proximity[vector]);
+        store(result.x, vector, acceleration_x[vector]);
+        store(result.y, vector, acceleration_y[vector]);
+        store(result.z, vector, acceleration_z[vector]);
+        store(result.proximity, vector, proximity[vector]);
     }
 }

@@ -4,9 +4,9 @@ use super::{BLOCK, BlockOutput, SourceColumns, TargetBlock};
 
 pub(super) fn block<const PROXIMITY: bool>(
     sources: &SourceColumns<'_>,
-    block: &TargetBlock,
+    block: &TargetBlock<'_>,
     softening_squared: f64,
-    result: &mut BlockOutput,
+    result: &mut BlockOutput<'_>,
 ) {
     for lane in 0..BLOCK {
         let (target_x, target_y, target_z) = (block.x[lane], block.y[lane], block.z[lane]);
