@@ -43,7 +43,7 @@
 use glam::{DMat3, DVec3};
 
 /// Newtonian constant of gravitation, m^3 kg^-1 s^-2 (CODATA 2018).
-pub const GRAVITATIONAL_CONSTANT: f64 = 6.674_30e-11;
+pub const GRAVITATIONAL_CONSTANT: f64 = galaxy_engine::GRAVITATIONAL_CONSTANT_SI;
 
 /// Julian date of the catalogue epoch, J2000.0.
 pub const J2000_JULIAN_DATE: f64 = 2_451_545.0;
