@@ -3,7 +3,9 @@
 
 #![warn(missing_docs)]
 
-use galaxy_engine::gravity::{AccelerationColumns, SourceColumns, TargetColumns, compute_accelerations};
+use galaxy_engine::gravity::{
+    AccelerationColumns, SourceColumns, TargetColumns, compute_accelerations, compute_self_accelerations,
+};
 use galaxy_engine::{BodyInit, DVec3, EngineError, KernelPath, ShipClass, ShipInit, SimParams, Simulation};
 use galaxy_sim::scenes;
 
@@ -71,6 +73,56 @@ impl KernelScene {
         );
     }
 
+    /// The same force evaluation as the simulation does it for its bodies: on the AVX-512 path
+    /// each pair is computed once (Newton's third law).
+    pub fn self_accelerations(&self, path: KernelPath, output: &mut [Vec<f64>; 3]) {
+        let [x, y, z] = output;
+        compute_self_accelerations(
+            path,
+            &SourceColumns {
+                x: &self.x,
+                y: &self.y,
+                z: &self.z,
+                gm: &self.gm,
+                collision_threshold: &self.collision_threshold,
+            },
+            self.softening * self.softening,
+            AccelerationColumns { x, y, z, proximity: None },
+        );
+    }
+
+    /// A reference more accurate than the scalar kernel: the same interactions, each summed
+    /// with Neumaier's compensated summation, so the sum's own rounding (which dominates for
+    /// bodies whose pulls nearly cancel, near a cluster's centre) drops out. Slow: for checks.
+    #[must_use]
+    pub fn compensated_accelerations(&self) -> [Vec<f64>; 3] {
+        use rayon::prelude::*;
+        let softening_squared = self.softening * self.softening;
+        let per_target: Vec<[f64; 3]> = (0..self.len())
+            .into_par_iter()
+            .map(|target| {
+                let mut sums = [CompensatedSum::default(); 3];
+                for source in 0..self.len() {
+                    let delta = [
+                        self.x[source] - self.x[target],
+                        self.y[source] - self.y[target],
+                        self.z[source] - self.z[target],
+                    ];
+                    let distance_squared =
+                        delta[0] * delta[0] + delta[1] * delta[1] + delta[2] * delta[2] + softening_squared;
+                    if distance_squared > 0.0 {
+                        let weight = self.gm[source] / (distance_squared * distance_squared.sqrt());
+                        for axis in 0..3 {
+                            sums[axis].add(weight * delta[axis]);
+                        }
+                    }
+                }
+                sums.map(|sum| sum.value())
+            })
+            .collect();
+        [0, 1, 2].map(|axis| per_target.iter().map(|value| value[axis]).collect())
+    }
+
     /// Zeroed output columns for [`KernelScene::accelerations`].
     #[must_use]
     pub fn output(&self) -> [Vec<f64>; 3] {
@@ -133,4 +185,24 @@ pub fn sun_planets_and_test_particles(ship_count: usize) -> Result<Simulation, E
 /// A rayon pool of exactly `threads` threads.
 pub fn thread_pool(threads: usize) -> anyhow::Result<rayon::ThreadPool> {
     Ok(rayon::ThreadPoolBuilder::new().num_threads(threads).build()?)
+}
+
+/// Neumaier's compensated sum.
+#[derive(Debug, Clone, Copy, Default)]
+struct CompensatedSum {
+    sum: f64,
+    compensation: f64,
+}
+
+impl CompensatedSum {
+    fn add(&mut self, value: f64) {
+        let total = self.sum + value;
+        self.compensation +=
+            if self.sum.abs() >= value.abs() { (self.sum - total) + value } else { (value - total) + self.sum };
+        self.sum = total;
+    }
+
+    fn value(self) -> f64 {
+        self.sum + self.compensation
+    }
 }

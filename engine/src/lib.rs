@@ -5,7 +5,9 @@
 //! and ships (test particles with thrust, fuel, attitude and controls), a [`SimParams`], and
 //! [`Simulation::step`]. Gravity is direct summation ([`gravity`]): a scalar reference kernel, a
 //! portable `wide` kernel, and AVX2/AVX-512 kernels picked at run time, parallel over chunks of
-//! targets with `rayon` (feature `parallel`) and bitwise-independent of the thread count.
+//! targets with `rayon` (feature `parallel`) and bitwise-independent of the thread count. For
+//! hundreds of bodies or more, the AVX-512 path computes each pair once and applies it to both
+//! bodies (Newton's third law), in a fixed round-robin order that keeps that determinism.
 //!
 //! The engine is pure computation: no I/O, no async, no environment. The physics service steps
 //! it, `galaxy-sim` runs it on files, the benches time it.

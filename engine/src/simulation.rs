@@ -5,7 +5,9 @@ use glam::{DQuat, DVec3};
 use crate::bodies::{Bodies, BodyInit, kick_columns};
 use crate::diagnostics::Diagnostics;
 use crate::error::EngineError;
-use crate::gravity::{AccelerationColumns, KernelPath, SourceColumns, TargetColumns, compute_accelerations};
+use crate::gravity::{
+    AccelerationColumns, KernelPath, SourceColumns, TargetColumns, compute_accelerations, compute_self_accelerations,
+};
 use crate::orbit::{OrbitalElements, SphereOfInfluence};
 use crate::params::{SimParams, in_range, positive};
 use crate::ships::{
@@ -422,11 +424,9 @@ impl Simulation {
             gm: &self.gravitational_parameter,
             collision_threshold: &self.collision_threshold,
         };
-        let body_targets = TargetColumns { x: &bodies.position_x, y: &bodies.position_y, z: &bodies.position_z };
-        compute_accelerations(
+        compute_self_accelerations(
             self.kernel,
             &sources,
-            &body_targets,
             softening_squared,
             AccelerationColumns {
                 x: &mut bodies.acceleration_x,

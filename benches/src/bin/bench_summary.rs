@@ -60,6 +60,36 @@ fn main() -> Result<()> {
     }
     let scaling = best_rate[2] / best_rate[1];
     println!("  {best} scaling 1 -> 2 threads: {scaling:.2}x");
+    let mut pairwise_rate = [0.0_f64; 3];
+    let mut pairwise_error = 0.0;
+    let mut pairwise_output = scene.output();
+    for threads in [1, 2] {
+        let mut output = scene.output();
+        let seconds =
+            thread_pool(threads)?.install(|| median_seconds(repeats, || scene.self_accelerations(best, &mut output)));
+        pairwise_rate[threads] = interactions / seconds / 1e9;
+        pairwise_error = max_relative_error(&reference_output, &output);
+        pairwise_output = output;
+        println!(
+            "  {:<10} {:>8} {:>12.4} {:>16.3} {:>22.2e}",
+            "pairwise", threads, seconds, pairwise_rate[threads], pairwise_error
+        );
+    }
+    println!("  (pairwise: {best}, each pair once and applied to both bodies, as the simulation steps its bodies;");
+    println!("   rates count N^2 interactions per evaluation, like the rows above)");
+    // The scalar kernel's own sums round too: near the centre, where pulls cancel, the order of
+    // summation alone moves the result by ~1e-14. A compensated sum shows which is closer.
+    let compensated = scene.compensated_accelerations();
+    let mut one_sided_output = scene.output();
+    thread_pool(2)?.install(|| scene.accelerations(best, &mut one_sided_output));
+    let scalar_vs_compensated = max_relative_error(&compensated, &reference_output);
+    let one_sided_vs_scalar = max_relative_error(&reference_output, &one_sided_output);
+    let one_sided_vs_compensated = max_relative_error(&compensated, &one_sided_output);
+    let pairwise_vs_compensated = max_relative_error(&compensated, &pairwise_output);
+    println!(
+        "  max relative error vs a compensated-sum reference: scalar {scalar_vs_compensated:.2e}, \
+         {best} {one_sided_vs_compensated:.2e}, pairwise {pairwise_vs_compensated:.2e}"
+    );
     println!();
 
     // 2. A whole leapfrog step at the same N, as REBOUND's step is timed.
@@ -114,18 +144,34 @@ fn main() -> Result<()> {
     }
 
     println!("Goals:");
-    goal("f64 direct sum >= 3 G interactions/s on 2 threads", best_rate[2] >= 3.0, format!("{:.3} G/s", best_rate[2]));
-    let best_error = max_relative_error(&reference_output, &{
-        let mut output = scene.output();
-        thread_pool(2)?.install(|| scene.accelerations(best, &mut output));
-        output
-    });
-    goal("max relative error vs scalar <= 1e-14", best_error <= 1e-14, format!("{best_error:.2e}"));
+    goal(
+        "f64 direct sum >= 3 G interactions/s on 2 threads",
+        best_rate[2] >= 3.0,
+        format!("{:.3} G/s one-sided, {:.3} G/s pairwise", best_rate[2], pairwise_rate[2]),
+    );
+    // One-sided: same summation order as the scalar kernel, so compared with it directly.
+    // Pairwise: a different order, compared with the compensated reference, and required to be
+    // no farther from it than the scalar kernel itself.
+    goal(
+        "max relative error <= 1e-14",
+        one_sided_vs_scalar <= 1e-14
+            && pairwise_vs_compensated <= 1e-14
+            && pairwise_vs_compensated <= scalar_vs_compensated,
+        format!(
+            "{best} {one_sided_vs_scalar:.2e} vs scalar; pairwise {pairwise_vs_compensated:.2e} vs compensated sums \
+             (scalar itself {scalar_vs_compensated:.2e}; pairwise vs scalar {pairwise_error:.2e})"
+        ),
+    );
     if let Some(direct) = rebound_direct {
         let ratio = direct / cluster_step;
         goal(">= 12x REBOUND direct sum (whole step vs step)", ratio >= 12.0, format!("{ratio:.1}x"));
     }
-    goal(">= 1.9x scaling from 1 to 2 threads", scaling >= 1.9, format!("{scaling:.2}x"));
+    let pairwise_scaling = pairwise_rate[2] / pairwise_rate[1];
+    goal(
+        ">= 1.9x scaling from 1 to 2 threads",
+        scaling.min(pairwise_scaling) >= 1.9,
+        format!("{scaling:.2}x one-sided, {pairwise_scaling:.2}x pairwise"),
+    );
     goal(
         "29 bodies + 10,000 ships, 10 substeps <= 2 ms on 2 threads",
         tick_ms[1][2] <= 2.0,

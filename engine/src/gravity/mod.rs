@@ -10,6 +10,8 @@
 mod portable;
 mod scalar;
 #[cfg(target_arch = "x86_64")]
+mod symmetric;
+#[cfg(target_arch = "x86_64")]
 mod x86;
 
 use std::fmt;
@@ -231,6 +233,46 @@ pub fn compute_accelerations(
         }
     }
     chunks.into_iter().enumerate().for_each(run_chunk);
+}
+
+/// Bodies from which [`compute_self_accelerations`] on the AVX-512 path computes each pair
+/// once: below one super-tile there is nothing to run in parallel and the one-sided kernel
+/// is as fast.
+pub const SYMMETRIC_MIN_BODIES: usize = 256;
+
+/// Accelerations of the sources on themselves (`targets = sources`), as
+/// [`compute_accelerations`] would give them, but on the AVX-512 path with
+/// [`SYMMETRIC_MIN_BODIES`] or more bodies each pair is computed once and applied to both
+/// bodies (Newton's third law): half the arithmetic. Sums are still added in a fixed order, so
+/// the result does not depend on the thread count. Proximity is not computed.
+///
+/// # Panics
+/// As [`compute_accelerations`]; also if `output.proximity` is `Some`.
+pub fn compute_self_accelerations(
+    path: KernelPath,
+    sources: &SourceColumns<'_>,
+    softening_squared: f64,
+    output: AccelerationColumns<'_>,
+) {
+    assert!(output.proximity.is_none(), "self-gravity does not compute proximity");
+    #[cfg(target_arch = "x86_64")]
+    if path == KernelPath::Avx512 && sources.len() >= SYMMETRIC_MIN_BODIES {
+        let count = sources.len();
+        assert!(
+            sources.x.len() == count && sources.y.len() == count && sources.z.len() == count,
+            "source columns differ in length"
+        );
+        assert!(
+            output.x.len() == count && output.y.len() == count && output.z.len() == count,
+            "output columns differ from the sources in length"
+        );
+        assert!(path.is_supported(), "kernel path {path} is not supported by this CPU");
+        // SAFETY: the CPU supports AVX-512F (asserted above).
+        unsafe { symmetric::self_accelerations_avx512(sources, softening_squared, output.x, output.y, output.z) };
+        return;
+    }
+    let targets = TargetColumns { x: sources.x, y: sources.y, z: sources.z };
+    compute_accelerations(path, sources, &targets, softening_squared, output);
 }
 
 struct ChunkOutput<'a> {
