@@ -143,8 +143,13 @@ pub fn solar_system_with_ships(ship_count: usize) -> Result<Simulation, EngineEr
 /// (m = 1e-6 … 1e-3 at radii 0.4 … 30, log-spaced) plus `ship_count` ships on circular orbits at
 /// radii 0.5 … 40, G = 1, dt = 1e-3, no softening.
 pub fn sun_planets_and_test_particles(ship_count: usize) -> Result<Simulation, EngineError> {
-    let mut simulation =
-        Simulation::new(SimParams { gravitational_constant: 1.0, softening: 0.0, substep: 1e-3, kernel: None })?;
+    let mut simulation = Simulation::new(SimParams {
+        gravitational_constant: 1.0,
+        softening: 0.0,
+        substep: 1e-3,
+        kernel: None,
+        ..SimParams::default()
+    })?;
     simulation.add_body(BodyInit { mass: 1.0, radius: 0.0, position: DVec3::ZERO, velocity: DVec3::ZERO })?;
     for planet in 0..8 {
         let fraction = f64::from(planet) / 7.0;

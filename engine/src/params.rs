@@ -17,11 +17,36 @@ pub struct SimParams {
     pub substep: f64,
     /// Force a SIMD kernel path; `None` picks the fastest one this CPU supports at run time.
     pub kernel: Option<KernelPath>,
+    /// Add the first post-Newtonian correction of the heaviest body's field. Default off: the
+    /// game does not need it, physicists validating Mercury's orbit do.
+    pub post_newtonian: Option<PostNewtonian>,
+}
+
+/// The first post-Newtonian (1PN) correction of the gravity of the heaviest body (the Sun),
+/// felt by every other body — the dominant general-relativistic term, as REBOUNDx's `gr`
+/// models it (Anderson et al. 1975): for a body at `r`, `v` relative to the heaviest one,
+/// `a = μ / (c² r³) [(4μ/r − v²) r + 4 (r·v) v]`, with the reaction applied to the heavy body
+/// so total momentum is kept. Ships (test particles) are not corrected.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PostNewtonian {
+    /// The speed of light in the simulation's units.
+    pub speed_of_light: f64,
+}
+
+impl PostNewtonian {
+    /// The correction in SI units (c = 299,792,458 m/s).
+    pub const SI: Self = Self { speed_of_light: 299_792_458.0 };
 }
 
 impl Default for SimParams {
     fn default() -> Self {
-        Self { gravitational_constant: GRAVITATIONAL_CONSTANT_SI, softening: 0.0, substep: 0.1, kernel: None }
+        Self {
+            gravitational_constant: GRAVITATIONAL_CONSTANT_SI,
+            softening: 0.0,
+            substep: 0.1,
+            kernel: None,
+            post_newtonian: None,
+        }
     }
 }
 
@@ -39,6 +64,9 @@ impl SimParams {
         finite("softening", self.softening)?;
         non_negative("softening", self.softening)?;
         positive("substep", self.substep)?;
+        if let Some(correction) = self.post_newtonian {
+            positive("speed of light", correction.speed_of_light)?;
+        }
         if let Some(path) = self.kernel
             && !path.is_supported()
         {

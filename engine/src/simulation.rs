@@ -435,6 +435,17 @@ impl Simulation {
                 proximity: None,
             },
         );
+        if let Some(correction) = self.params.post_newtonian {
+            crate::relativity::add_post_newtonian(&mut self.bodies, &self.gravitational_parameter, correction);
+        }
+        let bodies = &self.bodies;
+        let sources = SourceColumns {
+            x: &bodies.position_x,
+            y: &bodies.position_y,
+            z: &bodies.position_z,
+            gm: &self.gravitational_parameter,
+            collision_threshold: &self.collision_threshold,
+        };
         let ships = &mut self.ships;
         if !ships.is_empty() {
             let ship_targets = TargetColumns { x: &ships.position_x, y: &ships.position_y, z: &ships.position_z };

@@ -35,6 +35,13 @@ impl Simulation {
         writer.f64(self.params.softening);
         writer.f64(self.params.substep);
         writer.u8(self.params.kernel.map_or(0, kernel_code));
+        match self.params.post_newtonian {
+            None => writer.u8(0),
+            Some(correction) => {
+                writer.u8(1);
+                writer.f64(correction.speed_of_light);
+            }
+        }
         writer.f64(self.time);
         writer.u64(self.step_count);
         writer.u64(bodies.len() as u64);
@@ -112,7 +119,17 @@ impl Simulation {
                 reason: format!("unknown kernel code {code}"),
             })?),
         };
-        let params = SimParams { gravitational_constant, softening, substep, kernel };
+        let post_newtonian = match reader.u8()? {
+            0 => None,
+            1 => Some(crate::params::PostNewtonian { speed_of_light: reader.f64()? }),
+            code => {
+                return Err(SnapshotError::InvalidField {
+                    field: "post-Newtonian flag",
+                    reason: format!("unknown code {code}"),
+                });
+            }
+        };
+        let params = SimParams { gravitational_constant, softening, substep, kernel, post_newtonian };
         let mut simulation = Simulation::new(params)?;
         let time = reader.f64()?;
         crate::params::finite("snapshot time", time)?;

@@ -21,6 +21,10 @@ fn parameters_with_non_positive_step_or_non_finite_values_are_refused() {
         Err(EngineError::Negative { .. })
     ));
     assert!(Simulation::new(SimParams { gravitational_constant: f64::NAN, ..SimParams::default() }).is_err());
+    for speed_of_light in [0.0, -1.0, f64::NAN] {
+        let post_newtonian = Some(galaxy_engine::PostNewtonian { speed_of_light });
+        assert!(Simulation::new(SimParams { post_newtonian, ..SimParams::default() }).is_err());
+    }
 }
 
 #[test]

@@ -9,7 +9,13 @@ use galaxy_engine::{DVec3, KernelPath, SimParams};
 fn run(kernel: KernelPath, threads: usize) -> Vec<u64> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
     pool.install(|| {
-        let params = SimParams { gravitational_constant: 1.0, softening: 0.05, substep: 1e-3, kernel: Some(kernel) };
+        let params = SimParams {
+            gravitational_constant: 1.0,
+            softening: 0.05,
+            substep: 1e-3,
+            kernel: Some(kernel),
+            ..SimParams::default()
+        };
         let mut simulation = common::system(params, &common::random_cloud(1500, 99));
         for ship in 0..700 {
             let angle = ship as f64 * 0.01;

@@ -17,7 +17,13 @@ fn arbitrary_system() -> impl Strategy<Value = Vec<(f64, [f64; 3], [f64; 3])>> {
 }
 
 fn build(bodies: &[(f64, [f64; 3], [f64; 3])], kernel: KernelPath, softening: f64) -> Simulation {
-    let params = SimParams { gravitational_constant: 1.0, softening, substep: 1e-3, kernel: Some(kernel) };
+    let params = SimParams {
+        gravitational_constant: 1.0,
+        softening,
+        substep: 1e-3,
+        kernel: Some(kernel),
+        ..SimParams::default()
+    };
     let mut simulation = Simulation::new(params).unwrap();
     for &(mass, position, velocity) in bodies {
         simulation

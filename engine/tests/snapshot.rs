@@ -11,7 +11,8 @@ use galaxy_engine::{
 use proptest::prelude::*;
 
 fn busy_simulation() -> Simulation {
-    let params = SimParams { gravitational_constant: 1.0, softening: 0.01, substep: 1e-3, kernel: None };
+    let params =
+        SimParams { gravitational_constant: 1.0, softening: 0.01, substep: 1e-3, kernel: None, ..SimParams::default() };
     let mut simulation = common::system(params, &common::random_cloud(40, 5));
     for ship in 0..25 {
         let offset = ship as f64 * 0.05;
@@ -43,6 +44,14 @@ fn round_trip_is_bit_exact_and_the_restored_simulation_steps_identically() {
     restored.step(25);
     assert_eq!(common::state_bits(&original), common::state_bits(&restored));
     assert_eq!(original.to_snapshot(), restored.to_snapshot());
+}
+
+#[test]
+fn the_post_newtonian_setting_round_trips() {
+    let params = SimParams { post_newtonian: Some(galaxy_engine::PostNewtonian::SI), ..SimParams::default() };
+    let simulation = Simulation::new(params).unwrap();
+    let restored = Simulation::from_snapshot(&simulation.to_snapshot()).unwrap();
+    assert_eq!(restored.params().post_newtonian, Some(galaxy_engine::PostNewtonian::SI));
 }
 
 #[test]
@@ -115,8 +124,8 @@ fn a_resealed_snapshot_with_nan_or_negative_mass_is_rejected() {
         .add_body(BodyInit { mass: 1.0, radius: 1.0, position: DVec3::new(1.0, 2.0, 3.0), velocity: DVec3::ZERO })
         .unwrap();
     let bytes = simulation.to_snapshot();
-    // Header 8, params 25, time 8, step count 8, counts 16: the first body column starts at 65.
-    let mass_offset = 65;
+    // Header 8, params 26 (no 1PN), time 8, step count 8, counts 16: the first body column starts at 66.
+    let mass_offset = 66;
     assert_eq!(&bytes[mass_offset..mass_offset + 8], &1.0_f64.to_bits().to_le_bytes());
     for bad in [f64::NAN, f64::INFINITY, -1.0] {
         let mut edited = bytes.clone();
@@ -134,7 +143,7 @@ fn a_resealed_snapshot_with_nan_or_negative_mass_is_rejected() {
 fn a_forged_count_is_refused_without_allocating_it() {
     let simulation = Simulation::new(SimParams::default()).unwrap();
     let mut bytes = simulation.to_snapshot();
-    let body_count_offset = 8 + 25 + 8 + 8;
+    let body_count_offset = 8 + 26 + 8 + 8;
     bytes[body_count_offset..body_count_offset + 8].copy_from_slice(&u64::MAX.to_le_bytes());
     reseal(&mut bytes);
     assert!(matches!(Simulation::from_snapshot(&bytes), Err(SnapshotError::InvalidField { field: "body count", .. })));

@@ -16,7 +16,7 @@ proptest! {
         ),
         steps in 1_u32..300,
     ) {
-        let params = SimParams { gravitational_constant: 1.0, softening: 0.1, substep: 1e-2, kernel: None };
+        let params = SimParams { gravitational_constant: 1.0, softening: 0.1, substep: 1e-2, kernel: None, ..SimParams::default() };
         let mut forward = Simulation::new(params).unwrap();
         for &(mass, position, velocity) in &bodies {
             forward.add_body(BodyInit { mass, radius: 0.0, position: DVec3::from_array(position), velocity: DVec3::from_array(velocity) }).unwrap();

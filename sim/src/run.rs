@@ -64,6 +64,7 @@ pub fn run(initial: &[InitialBody], params: &RunParams) -> Result<RunOutcome, Ru
         softening: params.softening,
         substep: params.dt,
         kernel: params.kernel,
+        ..SimParams::default()
     };
     let mut simulation = simulation_from(initial, sim_params)?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(params.threads.map_or(0, NonZeroUsize::get)).build()?;

@@ -290,7 +290,7 @@ mod tests {
     use super::*;
 
     fn n_body_params() -> SimParams {
-        SimParams { gravitational_constant: 1.0, softening: 0.0, substep: 1e-3, kernel: None }
+        SimParams { gravitational_constant: 1.0, softening: 0.0, substep: 1e-3, kernel: None, ..SimParams::default() }
     }
 
     fn centre_of_mass_velocity(bodies: &[InitialBody]) -> DVec3 {

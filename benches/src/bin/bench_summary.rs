@@ -94,8 +94,13 @@ fn main() -> Result<()> {
 
     // 2. A whole leapfrog step at the same N, as REBOUND's step is timed.
     let bodies = scenes::plummer(KERNEL_N, 42);
-    let mut cluster =
-        Simulation::new(SimParams { gravitational_constant: 1.0, softening: 0.01, substep: 1e-3, kernel: None })?;
+    let mut cluster = Simulation::new(SimParams {
+        gravitational_constant: 1.0,
+        softening: 0.01,
+        substep: 1e-3,
+        kernel: None,
+        ..SimParams::default()
+    })?;
     for body in &bodies {
         cluster.add_body(BodyInit {
             mass: body.mass,
