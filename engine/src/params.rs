@@ -17,9 +17,26 @@ pub struct SimParams {
     pub substep: f64,
     /// Force a SIMD kernel path; `None` picks the fastest one this CPU supports at run time.
     pub kernel: Option<KernelPath>,
+    /// How gravity is summed. Default direct summation: exact, and fastest below a few
+    /// thousand bodies (the game's solar system has 29).
+    pub gravity: GravityMethod,
     /// Add the first post-Newtonian correction of the heaviest body's field. Default off: the
     /// game does not need it, physicists validating Mercury's orbit do.
     pub post_newtonian: Option<PostNewtonian>,
+}
+
+/// How the pull of the bodies is summed.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum GravityMethod {
+    /// Every body on every body and ship: O(N²), exact.
+    #[default]
+    Direct,
+    /// A Barnes–Hut octree with monopole and quadrupole moments, rebuilt every substep:
+    /// O(N log N). Nodes are opened when they look larger than `opening_angle` (θ) radians.
+    BarnesHut {
+        /// θ: smaller is more accurate and slower; 0.5 is the usual compromise.
+        opening_angle: f64,
+    },
 }
 
 /// The first post-Newtonian (1PN) correction of the gravity of the heaviest body (the Sun),
@@ -45,6 +62,7 @@ impl Default for SimParams {
             softening: 0.0,
             substep: 0.1,
             kernel: None,
+            gravity: GravityMethod::Direct,
             post_newtonian: None,
         }
     }
@@ -64,6 +82,11 @@ impl SimParams {
         finite("softening", self.softening)?;
         non_negative("softening", self.softening)?;
         positive("substep", self.substep)?;
+        if let GravityMethod::BarnesHut { opening_angle } = self.gravity {
+            // NOTE: θ ≥ 2 would accept nodes the group sits next to; such trees are not gravity.
+            positive("opening angle", opening_angle)?;
+            in_range("opening angle", opening_angle, 0.0, 1.5)?;
+        }
         if let Some(correction) = self.post_newtonian {
             positive("speed of light", correction.speed_of_light)?;
         }

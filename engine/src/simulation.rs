@@ -6,10 +6,11 @@ use crate::bodies::{Bodies, BodyInit, kick_columns};
 use crate::diagnostics::Diagnostics;
 use crate::error::EngineError;
 use crate::gravity::{
-    AccelerationColumns, KernelPath, SourceColumns, TargetColumns, compute_accelerations, compute_self_accelerations,
+    AccelerationColumns, KernelPath, Octree, SourceColumns, TargetColumns, compute_accelerations,
+    compute_self_accelerations,
 };
 use crate::orbit::{OrbitalElements, SphereOfInfluence};
-use crate::params::{SimParams, in_range, positive};
+use crate::params::{GravityMethod, SimParams, in_range, positive};
 use crate::ships::{
     AttitudeMode, AttitudeTarget, MAX_LANDING_TILT_DEGREES, MAX_LANDING_VERTICAL_SPEED, NO_BODY, SHIP_FORWARD,
     ShipControl, ShipInit, ShipStatus, Ships,
@@ -424,20 +425,35 @@ impl Simulation {
             gm: &self.gravitational_parameter,
             collision_threshold: &self.collision_threshold,
         };
-        compute_self_accelerations(
-            self.kernel,
-            &sources,
-            softening_squared,
-            AccelerationColumns {
-                x: &mut bodies.acceleration_x,
-                y: &mut bodies.acceleration_y,
-                z: &mut bodies.acceleration_z,
-                proximity: None,
-            },
-        );
+        let tree = match self.params.gravity {
+            GravityMethod::Direct => None,
+            GravityMethod::BarnesHut { opening_angle } => {
+                Some(Octree::build(&sources, opening_angle, softening_squared))
+            }
+        };
+        let body_output = AccelerationColumns {
+            x: &mut bodies.acceleration_x,
+            y: &mut bodies.acceleration_y,
+            z: &mut bodies.acceleration_z,
+            proximity: None,
+        };
+        match &tree {
+            Some(tree) => tree.self_accelerations(self.kernel, body_output),
+            None => compute_self_accelerations(self.kernel, &sources, softening_squared, body_output),
+        }
         if let Some(correction) = self.params.post_newtonian {
             crate::relativity::add_post_newtonian(&mut self.bodies, &self.gravitational_parameter, correction);
         }
+        if !self.ships.is_empty() {
+            match &tree {
+                Some(tree) => self.ship_accelerations_from_tree(tree, softening_squared),
+                None => self.ship_accelerations_direct(softening_squared),
+            }
+        }
+        self.accelerations_current = true;
+    }
+
+    fn ship_accelerations_direct(&mut self, softening_squared: f64) {
         let bodies = &self.bodies;
         let sources = SourceColumns {
             x: &bodies.position_x,
@@ -447,22 +463,55 @@ impl Simulation {
             collision_threshold: &self.collision_threshold,
         };
         let ships = &mut self.ships;
-        if !ships.is_empty() {
-            let ship_targets = TargetColumns { x: &ships.position_x, y: &ships.position_y, z: &ships.position_z };
-            compute_accelerations(
-                self.kernel,
-                &sources,
-                &ship_targets,
-                softening_squared,
-                AccelerationColumns {
-                    x: &mut ships.acceleration_x,
-                    y: &mut ships.acceleration_y,
-                    z: &mut ships.acceleration_z,
-                    proximity: Some(&mut ships.proximity),
-                },
-            );
+        let ship_targets = TargetColumns { x: &ships.position_x, y: &ships.position_y, z: &ships.position_z };
+        compute_accelerations(
+            self.kernel,
+            &sources,
+            &ship_targets,
+            softening_squared,
+            AccelerationColumns {
+                x: &mut ships.acceleration_x,
+                y: &mut ships.acceleration_y,
+                z: &mut ships.acceleration_z,
+                proximity: Some(&mut ships.proximity),
+            },
+        );
+    }
+
+    /// Ships through the tree; their surface test runs directly against the bodies that have a
+    /// surface (radius > 0), which are few even when the bodies are many (stars have none).
+    fn ship_accelerations_from_tree(&mut self, tree: &Octree, softening_squared: f64) {
+        let ships = &mut self.ships;
+        let ship_targets = TargetColumns { x: &ships.position_x, y: &ships.position_y, z: &ships.position_z };
+        tree.accelerations_at(
+            self.kernel,
+            &ship_targets,
+            AccelerationColumns {
+                x: &mut ships.acceleration_x,
+                y: &mut ships.acceleration_y,
+                z: &mut ships.acceleration_z,
+                proximity: None,
+            },
+        );
+        let solid: Vec<usize> = (0..self.bodies.len()).filter(|&body| self.bodies.radius[body] > 0.0).collect();
+        if solid.is_empty() {
+            ships.proximity.fill(f64::INFINITY);
+            return;
         }
-        self.accelerations_current = true;
+        let gather = |column: &[f64]| solid.iter().map(|&body| column[body]).collect::<Vec<f64>>();
+        let bodies = &self.bodies;
+        let (x, y, z) = (gather(&bodies.position_x), gather(&bodies.position_y), gather(&bodies.position_z));
+        let (gm, threshold) = (gather(&self.gravitational_parameter), gather(&self.collision_threshold));
+        let count = ships.len();
+        let mut scratch = [vec![0.0; count], vec![0.0; count], vec![0.0; count]];
+        let [scratch_x, scratch_y, scratch_z] = &mut scratch;
+        compute_accelerations(
+            self.kernel,
+            &SourceColumns { x: &x, y: &y, z: &z, gm: &gm, collision_threshold: &threshold },
+            &ship_targets,
+            softening_squared,
+            AccelerationColumns { x: scratch_x, y: scratch_y, z: scratch_z, proximity: Some(&mut ships.proximity) },
+        );
     }
 
     /// Lands or crashes every flying ship that the last force evaluation found inside a body.

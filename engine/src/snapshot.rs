@@ -8,7 +8,7 @@
 use crate::bodies::Bodies;
 use crate::error::{EngineError, SnapshotError};
 use crate::gravity::KernelPath;
-use crate::params::SimParams;
+use crate::params::{GravityMethod, SimParams};
 use crate::ships::{AttitudeMode, AttitudeTarget, NO_BODY, ShipStatus, Ships};
 use crate::simulation::Simulation;
 
@@ -35,6 +35,13 @@ impl Simulation {
         writer.f64(self.params.softening);
         writer.f64(self.params.substep);
         writer.u8(self.params.kernel.map_or(0, kernel_code));
+        match self.params.gravity {
+            GravityMethod::Direct => writer.u8(0),
+            GravityMethod::BarnesHut { opening_angle } => {
+                writer.u8(1);
+                writer.f64(opening_angle);
+            }
+        }
         match self.params.post_newtonian {
             None => writer.u8(0),
             Some(correction) => {
@@ -119,6 +126,16 @@ impl Simulation {
                 reason: format!("unknown kernel code {code}"),
             })?),
         };
+        let gravity = match reader.u8()? {
+            0 => GravityMethod::Direct,
+            1 => GravityMethod::BarnesHut { opening_angle: reader.f64()? },
+            code => {
+                return Err(SnapshotError::InvalidField {
+                    field: "gravity method",
+                    reason: format!("unknown code {code}"),
+                });
+            }
+        };
         let post_newtonian = match reader.u8()? {
             0 => None,
             1 => Some(crate::params::PostNewtonian { speed_of_light: reader.f64()? }),
@@ -129,7 +146,7 @@ impl Simulation {
                 });
             }
         };
-        let params = SimParams { gravitational_constant, softening, substep, kernel, post_newtonian };
+        let params = SimParams { gravitational_constant, softening, substep, kernel, gravity, post_newtonian };
         let mut simulation = Simulation::new(params)?;
         let time = reader.f64()?;
         crate::params::finite("snapshot time", time)?;

@@ -124,8 +124,8 @@ fn a_resealed_snapshot_with_nan_or_negative_mass_is_rejected() {
         .add_body(BodyInit { mass: 1.0, radius: 1.0, position: DVec3::new(1.0, 2.0, 3.0), velocity: DVec3::ZERO })
         .unwrap();
     let bytes = simulation.to_snapshot();
-    // Header 8, params 26 (no 1PN), time 8, step count 8, counts 16: the first body column starts at 66.
-    let mass_offset = 66;
+    // Header 8, params 27 (direct, no 1PN), time 8, step count 8, counts 16: the first body column starts at 67.
+    let mass_offset = 67;
     assert_eq!(&bytes[mass_offset..mass_offset + 8], &1.0_f64.to_bits().to_le_bytes());
     for bad in [f64::NAN, f64::INFINITY, -1.0] {
         let mut edited = bytes.clone();
@@ -143,7 +143,7 @@ fn a_resealed_snapshot_with_nan_or_negative_mass_is_rejected() {
 fn a_forged_count_is_refused_without_allocating_it() {
     let simulation = Simulation::new(SimParams::default()).unwrap();
     let mut bytes = simulation.to_snapshot();
-    let body_count_offset = 8 + 26 + 8 + 8;
+    let body_count_offset = 8 + 27 + 8 + 8;
     bytes[body_count_offset..body_count_offset + 8].copy_from_slice(&u64::MAX.to_le_bytes());
     reseal(&mut bytes);
     assert!(matches!(Simulation::from_snapshot(&bytes), Err(SnapshotError::InvalidField { field: "body count", .. })));

@@ -11,8 +11,11 @@ mod portable;
 mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod symmetric;
+mod tree;
 #[cfg(target_arch = "x86_64")]
 mod x86;
+
+pub(crate) use tree::Octree;
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -273,6 +276,29 @@ pub fn compute_self_accelerations(
     }
     let targets = TargetColumns { x: sources.x, y: sources.y, z: sources.z };
     compute_accelerations(path, sources, &targets, softening_squared, output);
+}
+
+/// Accelerations of the sources on themselves through a Barnes–Hut octree with opening angle
+/// `opening_angle` (see [`crate::GravityMethod::BarnesHut`]): what a simulation with that
+/// gravity method computes for its bodies. Proximity is not computed.
+///
+/// # Panics
+/// As [`compute_self_accelerations`].
+pub fn compute_barnes_hut_accelerations(
+    path: KernelPath,
+    sources: &SourceColumns<'_>,
+    opening_angle: f64,
+    softening_squared: f64,
+    output: AccelerationColumns<'_>,
+) {
+    assert!(output.proximity.is_none(), "the tree does not compute proximity");
+    assert!(path.is_supported(), "kernel path {path} is not supported by this CPU");
+    let count = sources.len();
+    assert!(
+        output.x.len() == count && output.y.len() == count && output.z.len() == count,
+        "output columns differ from the sources in length"
+    );
+    Octree::build(sources, opening_angle, softening_squared).self_accelerations(path, output);
 }
 
 struct ChunkOutput<'a> {

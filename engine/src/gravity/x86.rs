@@ -153,3 +153,92 @@ pub(super) unsafe fn block_avx512<const PROXIMITY: bool, const MAY_COINCIDE: boo
         }
     }
 }
+
+/// Monopole + quadrupole pull of every node on up to [`BLOCK`] targets, added into `output`
+/// (see `tree::node_acceleration` for the formula). `1/r` comes from `rsqrt14` and a quadratic
+/// correction (relative error ~1e-12, far below the multipole expansion's own error).
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn add_node_accelerations_avx512(
+    nodes: super::tree::NodeColumns<'_>,
+    targets: [&[f64]; 3],
+    softening_squared: f64,
+    output: [&mut [f64]; 3],
+) {
+    let lanes = targets[0].len().min(BLOCK);
+    if lanes == 0 {
+        return;
+    }
+    // Padded lanes repeat the last target; their results are dropped.
+    let pad = |column: &[f64]| {
+        let mut padded = [column[lanes - 1]; BLOCK];
+        padded[..lanes].copy_from_slice(&column[..lanes]);
+        padded
+    };
+    let padded = [pad(targets[0]), pad(targets[1]), pad(targets[2])];
+    // SAFETY: each load reads AVX512_LANES elements at vector * AVX512_LANES < BLOCK.
+    let load =
+        |column: &[f64; BLOCK], vector: usize| unsafe { _mm512_loadu_pd(column.as_ptr().add(vector * AVX512_LANES)) };
+    let target_x: [__m512d; AVX512_VECTORS] = std::array::from_fn(|vector| load(&padded[0], vector));
+    let target_y: [__m512d; AVX512_VECTORS] = std::array::from_fn(|vector| load(&padded[1], vector));
+    let target_z: [__m512d; AVX512_VECTORS] = std::array::from_fn(|vector| load(&padded[2], vector));
+    let mut sum_x = [_mm512_setzero_pd(); AVX512_VECTORS];
+    let mut sum_y = [_mm512_setzero_pd(); AVX512_VECTORS];
+    let mut sum_z = [_mm512_setzero_pd(); AVX512_VECTORS];
+    let softening_squared = _mm512_set1_pd(softening_squared);
+    let one = _mm512_set1_pd(1.0);
+    let half = _mm512_set1_pd(0.5);
+    let three_eighths = _mm512_set1_pd(0.375);
+    let minus_five_halves = _mm512_set1_pd(-2.5);
+    for node in 0..nodes.gm.len() {
+        let center_x = _mm512_set1_pd(nodes.x[node]);
+        let center_y = _mm512_set1_pd(nodes.y[node]);
+        let center_z = _mm512_set1_pd(nodes.z[node]);
+        let minus_gm = _mm512_set1_pd(-nodes.gm[node]);
+        let [xx, xy, xz, yy, yz, zz] = nodes.quadrupole.map(|column| _mm512_set1_pd(column[node]));
+        for vector in 0..AVX512_VECTORS {
+            let dx = _mm512_sub_pd(target_x[vector], center_x);
+            let dy = _mm512_sub_pd(target_y[vector], center_y);
+            let dz = _mm512_sub_pd(target_z[vector], center_z);
+            let r2 = _mm512_fmadd_pd(dx, dx, _mm512_fmadd_pd(dy, dy, _mm512_fmadd_pd(dz, dz, softening_squared)));
+            let estimate = _mm512_rsqrt14_pd(r2);
+            let error = _mm512_fnmadd_pd(r2, _mm512_mul_pd(estimate, estimate), one);
+            let series = _mm512_fmadd_pd(error, three_eighths, half);
+            let inverse_r = _mm512_fmadd_pd(_mm512_mul_pd(estimate, error), series, estimate);
+            let inverse_r2 = _mm512_mul_pd(inverse_r, inverse_r);
+            let inverse_r3 = _mm512_mul_pd(inverse_r, inverse_r2);
+            let inverse_r5 = _mm512_mul_pd(inverse_r3, inverse_r2);
+            let inverse_r7 = _mm512_mul_pd(inverse_r5, inverse_r2);
+            let q_dx = _mm512_fmadd_pd(xx, dx, _mm512_fmadd_pd(xy, dy, _mm512_mul_pd(xz, dz)));
+            let q_dy = _mm512_fmadd_pd(xy, dx, _mm512_fmadd_pd(yy, dy, _mm512_mul_pd(yz, dz)));
+            let q_dz = _mm512_fmadd_pd(xz, dx, _mm512_fmadd_pd(yz, dy, _mm512_mul_pd(zz, dz)));
+            let d_q_d = _mm512_fmadd_pd(dx, q_dx, _mm512_fmadd_pd(dy, q_dy, _mm512_mul_pd(dz, q_dz)));
+            // −GM/r³ − 5/2 (dᵀQd)/r⁷, the coefficient of d.
+            let radial = _mm512_fmadd_pd(
+                minus_gm,
+                inverse_r3,
+                _mm512_mul_pd(minus_five_halves, _mm512_mul_pd(d_q_d, inverse_r7)),
+            );
+            sum_x[vector] = _mm512_fmadd_pd(radial, dx, _mm512_fmadd_pd(q_dx, inverse_r5, sum_x[vector]));
+            sum_y[vector] = _mm512_fmadd_pd(radial, dy, _mm512_fmadd_pd(q_dy, inverse_r5, sum_y[vector]));
+            sum_z[vector] = _mm512_fmadd_pd(radial, dz, _mm512_fmadd_pd(q_dz, inverse_r5, sum_z[vector]));
+        }
+    }
+    let mut results = [[0.0; BLOCK]; 3];
+    for vector in 0..AVX512_VECTORS {
+        let offset = vector * AVX512_LANES;
+        // SAFETY: each store writes AVX512_LANES elements starting at offset < BLOCK.
+        unsafe {
+            _mm512_storeu_pd(results[0].as_mut_ptr().add(offset), sum_x[vector]);
+            _mm512_storeu_pd(results[1].as_mut_ptr().add(offset), sum_y[vector]);
+            _mm512_storeu_pd(results[2].as_mut_ptr().add(offset), sum_z[vector]);
+        }
+    }
+    for (column, result) in output.into_iter().zip(&results) {
+        for (value, added) in column.iter_mut().zip(&result[..lanes]) {
+            *value += added;
+        }
+    }
+}

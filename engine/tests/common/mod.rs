@@ -89,3 +89,41 @@ pub fn state_bits(simulation: &Simulation) -> Vec<u64> {
         .flat_map(|column| column.iter().map(|value| value.to_bits()))
         .collect()
 }
+
+/// A Plummer sphere in N-body units (G = 1, M = 1, scale radius 3π/16 so E ≈ −1/4), sampled as
+/// Aarseth, Hénon and Wielen (1974) with a seeded SplitMix64; `(gm, position, velocity)`.
+pub fn plummer(count: usize, seed: u64) -> Vec<(f64, [f64; 3], [f64; 3])> {
+    let mut state = seed;
+    let mut uniform = move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        ((z >> 11) as f64 + 0.5) / (1_u64 << 53) as f64
+    };
+    let scale = 3.0 * std::f64::consts::PI / 16.0;
+    let isotropic = |length: f64, uniform: &mut dyn FnMut() -> f64| {
+        let cos_theta = 2.0 * uniform() - 1.0;
+        let sin_theta = (1.0 - cos_theta * cos_theta).sqrt();
+        let phi = std::f64::consts::TAU * uniform();
+        [length * sin_theta * phi.cos(), length * sin_theta * phi.sin(), length * cos_theta]
+    };
+    (0..count)
+        .map(|_| {
+            let mass_fraction = uniform() * 0.999;
+            let radius = 1.0 / (mass_fraction.powf(-2.0 / 3.0) - 1.0).sqrt();
+            // Von Neumann rejection for q = v / v_escape with density q² (1 − q²)^{7/2}.
+            let q = loop {
+                let (q, y) = (uniform(), uniform() * 0.1);
+                if y < q * q * (1.0 - q * q).powf(3.5) {
+                    break q;
+                }
+            };
+            let speed = q * 2.0_f64.sqrt() * (1.0 + radius * radius).powf(-0.25);
+            let position = isotropic(radius * scale, &mut uniform);
+            let velocity = isotropic(speed / scale.sqrt(), &mut uniform);
+            (1.0 / count as f64, position, velocity)
+        })
+        .collect()
+}

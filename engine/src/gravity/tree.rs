@@ -1,0 +1,570 @@
+//! Barnes–Hut gravity: a linear octree rebuilt every step, with monopole and quadrupole
+//! moments, walked once per group of nearby targets.
+//!
+//! Build: bodies get 63-bit Morton keys in their bounding cube; sorting by key (in parallel)
+//! puts every octree cell's bodies in one contiguous range. The nodes are laid out depth first
+//! in one flat array, each with a `next` link to the node after its subtree, so a walk needs
+//! no stack. Moments are summed bottom-up (children follow their parent in the array).
+//!
+//! Walk: targets are taken in groups (a leaf's bodies, or 16 ships in key order). For each
+//! group one stackless walk builds two shared lists — accepted nodes (multipole interactions)
+//! and opened leaves (direct interactions) — then every target of the group is evaluated
+//! against them in SIMD lanes: the direct part by the same kernels as direct summation, the
+//! node part by a monopole + quadrupole kernel. Groups are independent and each is computed in
+//! a fixed order, so the result does not depend on the thread count.
+//!
+//! Acceptance: a node of side `s` whose centre of mass lies `δ` from its cell's centre is used
+//! as a multipole when the centre of mass is farther than `s/θ + δ` from every point of the
+//! group's bounding box (the `δ` term guards against centres of mass near a cell's edge).
+
+use super::{AccelerationColumns, BLOCK, ChunkOutput, KernelPath, SourceColumns, TargetColumns, chunk_accelerations};
+
+/// Most bodies in a leaf (and targets in a group). PERF: 16 fills one kernel block, so the
+/// direct part of a leaf group runs without padding.
+const LEAF_SIZE: usize = 16;
+/// Morton bits per axis: 21 × 3 = 63 bits. Bodies closer than the cube's side / 2²¹ share a
+/// key and end up in one (possibly larger) leaf, which is still computed exactly.
+const KEY_BITS: u32 = 21;
+
+/// Hot data of a node, read by every walk.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(64))]
+struct NodeGeometry {
+    center_of_mass: [f64; 3],
+    /// `s/θ + δ`: how far the centre of mass must be from a group for the node to be accepted.
+    opening_distance: f64,
+    /// First body (in key order) and how many.
+    first_body: u32,
+    body_count: u32,
+    /// The node after this node's subtree, in depth-first order.
+    next: u32,
+    is_leaf: bool,
+}
+
+/// Multipole moments of a node (G included): monopole `G M` and the traceless quadrupole
+/// `G Σ m (3 x xᵀ − |x|² I)` about the centre of mass, as xx, xy, xz, yy, yz, zz.
+#[derive(Debug, Clone, Copy, Default)]
+struct NodeMoments {
+    gravitational_parameter: f64,
+    quadrupole: [f64; 6],
+}
+
+/// Bodies in key order and the octree over them.
+#[derive(Debug)]
+pub(crate) struct Octree {
+    /// `order[k]` is the index (in the caller's columns) of the k-th body in key order.
+    order: Vec<u32>,
+    x: Vec<f64>,
+    y: Vec<f64>,
+    z: Vec<f64>,
+    gm: Vec<f64>,
+    geometry: Vec<NodeGeometry>,
+    moments: Vec<NodeMoments>,
+    /// The bounding cube: lowest corner and side.
+    cube_origin: [f64; 3],
+    cube_side: f64,
+    softening_squared: f64,
+}
+
+impl Octree {
+    /// Builds the tree over the sources with opening angle `opening_angle` (θ > 0).
+    pub(crate) fn build(sources: &SourceColumns<'_>, opening_angle: f64, softening_squared: f64) -> Self {
+        let count = sources.gm.len();
+        let (cube_origin, cube_side) = bounding_cube(sources.x, sources.y, sources.z);
+        let mut keyed: Vec<(u64, u32)> = (0..count)
+            .map(|body| {
+                (morton_key([sources.x[body], sources.y[body], sources.z[body]], cube_origin, cube_side), body as u32)
+            })
+            .collect();
+        sort_keyed(&mut keyed);
+        let order: Vec<u32> = keyed.iter().map(|&(_, body)| body).collect();
+        let gather = |column: &[f64]| order.iter().map(|&body| column[body as usize]).collect::<Vec<f64>>();
+        let mut tree = Self {
+            x: gather(sources.x),
+            y: gather(sources.y),
+            z: gather(sources.z),
+            gm: gather(sources.gm),
+            order,
+            geometry: Vec::with_capacity(count / 4 + 1),
+            moments: Vec::new(),
+            cube_origin,
+            cube_side,
+            softening_squared,
+        };
+        if count > 0 {
+            let keys: Vec<u64> = keyed.iter().map(|&(key, _)| key).collect();
+            let mut cells = Vec::with_capacity(count / 4 + 1);
+            tree.build_node(&keys, 0, count, 0, 0, &mut cells);
+            tree.compute_moments(&cells, opening_angle);
+        }
+        tree
+    }
+
+    /// Appends the node for bodies `start..end` (all sharing the key prefix `prefix` of `level`
+    /// octant digits) and its subtree. Depth is bounded by `KEY_BITS`.
+    fn build_node(
+        &mut self,
+        keys: &[u64],
+        start: usize,
+        end: usize,
+        level: u32,
+        prefix: u64,
+        cells: &mut Vec<(u32, u64)>,
+    ) {
+        let index = self.geometry.len();
+        self.geometry.push(NodeGeometry {
+            center_of_mass: [0.0; 3],
+            opening_distance: 0.0,
+            first_body: start as u32,
+            body_count: (end - start) as u32,
+            next: 0,
+            is_leaf: true,
+        });
+        cells.push((level, prefix));
+        if end - start > LEAF_SIZE && level < KEY_BITS {
+            self.geometry[index].is_leaf = false;
+            let shift = 3 * (KEY_BITS - 1 - level);
+            let mut child_start = start;
+            for octant in 0..8_u64 {
+                let child_end =
+                    child_start + keys[child_start..end].partition_point(|&key| (key >> shift) & 7 <= octant);
+                if child_end > child_start {
+                    self.build_node(keys, child_start, child_end, level + 1, (prefix << 3) | octant, cells);
+                }
+                child_start = child_end;
+            }
+        }
+        self.geometry[index].next = self.geometry.len() as u32;
+    }
+
+    /// Centres of mass, quadrupoles and opening distances, children before parents.
+    fn compute_moments(&mut self, cells: &[(u32, u64)], opening_angle: f64) {
+        let node_count = self.geometry.len();
+        self.moments = vec![NodeMoments::default(); node_count];
+        for index in (0..node_count).rev() {
+            let node = self.geometry[index];
+            let (mass, center_of_mass, quadrupole) = if node.is_leaf {
+                let bodies = node.first_body as usize..(node.first_body + node.body_count) as usize;
+                let points = bodies.map(|body| (self.gm[body], [self.x[body], self.y[body], self.z[body]], [0.0; 6]));
+                combine(points)
+            } else {
+                let mut children = Vec::with_capacity(8);
+                let mut child = index + 1;
+                while child < node.next as usize {
+                    let moments = self.moments[child];
+                    children.push((
+                        moments.gravitational_parameter,
+                        self.geometry[child].center_of_mass,
+                        moments.quadrupole,
+                    ));
+                    child = self.geometry[child].next as usize;
+                }
+                combine(children.into_iter())
+            };
+            let (level, prefix) = cells[index];
+            let side = self.cube_side / f64::from(1_u32 << level.min(31));
+            let cell_center = cell_center(prefix, level, self.cube_origin, self.cube_side);
+            let offset = distance(center_of_mass, cell_center);
+            self.geometry[index].center_of_mass = center_of_mass;
+            self.geometry[index].opening_distance = side / opening_angle + offset;
+            self.moments[index] = NodeMoments { gravitational_parameter: mass, quadrupole };
+        }
+    }
+
+    /// Groups of targets for the bodies themselves: the leaves, in key order.
+    fn leaf_groups(&self) -> Vec<(usize, usize)> {
+        self.geometry
+            .iter()
+            .filter(|node| node.is_leaf)
+            .map(|node| (node.first_body as usize, (node.first_body + node.body_count) as usize))
+            .collect()
+    }
+
+    /// Accelerations of the tree's own bodies, written to `output` in the caller's order.
+    pub(crate) fn self_accelerations(&self, path: KernelPath, output: AccelerationColumns<'_>) {
+        let count = self.gm.len();
+        let mut sorted = [vec![0.0; count], vec![0.0; count], vec![0.0; count]];
+        let targets = TargetColumns { x: &self.x, y: &self.y, z: &self.z };
+        self.evaluate(path, &targets, &self.leaf_groups(), &mut sorted);
+        scatter(&self.order, &sorted, output);
+    }
+
+    /// Accelerations at arbitrary points (ships), grouped by their own Morton keys in the
+    /// tree's cube, written to `output` in the caller's order. Proximity is not touched.
+    pub(crate) fn accelerations_at(
+        &self,
+        path: KernelPath,
+        targets: &TargetColumns<'_>,
+        output: AccelerationColumns<'_>,
+    ) {
+        let count = targets.x.len();
+        let mut keyed: Vec<(u64, u32)> = (0..count)
+            .map(|point| {
+                let position = [targets.x[point], targets.y[point], targets.z[point]];
+                (morton_key(position, self.cube_origin, self.cube_side), point as u32)
+            })
+            .collect();
+        sort_keyed(&mut keyed);
+        let order: Vec<u32> = keyed.iter().map(|&(_, point)| point).collect();
+        let gather = |column: &[f64]| order.iter().map(|&point| column[point as usize]).collect::<Vec<f64>>();
+        let (x, y, z) = (gather(targets.x), gather(targets.y), gather(targets.z));
+        let groups: Vec<(usize, usize)> =
+            (0..count).step_by(LEAF_SIZE).map(|start| (start, (start + LEAF_SIZE).min(count))).collect();
+        let mut sorted = [vec![0.0; count], vec![0.0; count], vec![0.0; count]];
+        self.evaluate(path, &TargetColumns { x: &x, y: &y, z: &z }, &groups, &mut sorted);
+        scatter(&order, &sorted, output);
+    }
+
+    /// Evaluates every group (contiguous target ranges) into `output` (same order as targets).
+    fn evaluate(
+        &self,
+        path: KernelPath,
+        targets: &TargetColumns<'_>,
+        groups: &[(usize, usize)],
+        output: &mut [Vec<f64>; 3],
+    ) {
+        if self.gm.is_empty() {
+            return;
+        }
+        // Split the output into one disjoint piece per group, in order.
+        let [output_x, output_y, output_z] = output;
+        let mut pieces = Vec::with_capacity(groups.len());
+        let (mut rest_x, mut rest_y, mut rest_z) = (&mut output_x[..], &mut output_y[..], &mut output_z[..]);
+        let mut consumed = 0;
+        for &(start, end) in groups {
+            let (_, tail_x) = std::mem::take(&mut rest_x).split_at_mut(start - consumed);
+            let (_, tail_y) = std::mem::take(&mut rest_y).split_at_mut(start - consumed);
+            let (_, tail_z) = std::mem::take(&mut rest_z).split_at_mut(start - consumed);
+            let (piece_x, tail_x) = tail_x.split_at_mut(end - start);
+            let (piece_y, tail_y) = tail_y.split_at_mut(end - start);
+            let (piece_z, tail_z) = tail_z.split_at_mut(end - start);
+            pieces.push(((start, end), piece_x, piece_y, piece_z));
+            (rest_x, rest_y, rest_z) = (tail_x, tail_y, tail_z);
+            consumed = end;
+        }
+        let run = |((start, end), x, y, z): ((usize, usize), &mut [f64], &mut [f64], &mut [f64])| {
+            let group_targets =
+                TargetColumns { x: &targets.x[start..end], y: &targets.y[start..end], z: &targets.z[start..end] };
+            self.evaluate_group(path, &group_targets, x, y, z);
+        };
+        #[cfg(feature = "parallel")]
+        {
+            use rayon::prelude::*;
+            // PERF: groups are small (≤ 16 targets); rayon's adaptive splitting keeps the
+            // per-task cost low without changing any sum.
+            pieces.into_par_iter().with_min_len(8).for_each(run);
+            return;
+        }
+        #[allow(unreachable_code)]
+        pieces.into_iter().for_each(run);
+    }
+
+    fn evaluate_group(
+        &self,
+        path: KernelPath,
+        targets: &TargetColumns<'_>,
+        x: &mut [f64],
+        y: &mut [f64],
+        z: &mut [f64],
+    ) {
+        let (low, high) = bounding_box(targets);
+        let mut direct = GatheredSources::default();
+        let mut nodes = GatheredNodes::default();
+        let mut index = 0;
+        while index < self.geometry.len() {
+            let node = &self.geometry[index];
+            let gap_squared = distance_to_box_squared(node.center_of_mass, low, high);
+            if gap_squared > node.opening_distance * node.opening_distance {
+                nodes.push(node.center_of_mass, &self.moments[index]);
+                index = node.next as usize;
+            } else if node.is_leaf {
+                let bodies = node.first_body as usize..(node.first_body + node.body_count) as usize;
+                direct.extend(
+                    &self.x[bodies.clone()],
+                    &self.y[bodies.clone()],
+                    &self.z[bodies.clone()],
+                    &self.gm[bodies],
+                );
+                index = node.next as usize;
+            } else {
+                index += 1;
+            }
+        }
+        let sources =
+            SourceColumns { x: &direct.x, y: &direct.y, z: &direct.z, gm: &direct.gm, collision_threshold: &[] };
+        chunk_accelerations::<false>(
+            path,
+            &sources,
+            targets,
+            self.softening_squared,
+            ChunkOutput { x, y, z, proximity: None },
+        );
+        add_node_accelerations(path, &nodes, targets, self.softening_squared, x, y, z);
+    }
+}
+
+fn scatter(order: &[u32], sorted: &[Vec<f64>; 3], output: AccelerationColumns<'_>) {
+    for (position, &original) in order.iter().enumerate() {
+        let original = original as usize;
+        output.x[original] = sorted[0][position];
+        output.y[original] = sorted[1][position];
+        output.z[original] = sorted[2][position];
+    }
+}
+
+/// Sorts by key, ties by index: a total order, so the result is the same whatever the threads.
+fn sort_keyed(keyed: &mut [(u64, u32)]) {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        keyed.par_sort_unstable();
+        return;
+    }
+    #[allow(unreachable_code)]
+    keyed.sort_unstable();
+}
+
+/// Mass, centre of mass and quadrupole (about that centre) of point masses or sub-nodes.
+fn combine(parts: impl Iterator<Item = (f64, [f64; 3], [f64; 6])> + Clone) -> (f64, [f64; 3], [f64; 6]) {
+    let mut mass = 0.0;
+    let mut weighted = [0.0; 3];
+    let mut plain = [0.0; 3];
+    let mut count: f64 = 0.0;
+    for (part_mass, position, _) in parts.clone() {
+        mass += part_mass;
+        count += 1.0;
+        for axis in 0..3 {
+            weighted[axis] += part_mass * position[axis];
+            plain[axis] += position[axis];
+        }
+    }
+    // Massless groups still need a finite centre (their geometric mean) for the walk.
+    let center =
+        if mass > 0.0 { weighted.map(|value| value / mass) } else { plain.map(|value| value / count.max(1.0)) };
+    let mut quadrupole = [0.0; 6];
+    for (part_mass, position, part_quadrupole) in parts {
+        let d = [position[0] - center[0], position[1] - center[1], position[2] - center[2]];
+        let r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+        let shifted = [
+            3.0 * d[0] * d[0] - r2,
+            3.0 * d[0] * d[1],
+            3.0 * d[0] * d[2],
+            3.0 * d[1] * d[1] - r2,
+            3.0 * d[1] * d[2],
+            3.0 * d[2] * d[2] - r2,
+        ];
+        for component in 0..6 {
+            quadrupole[component] += part_quadrupole[component] + part_mass * shifted[component];
+        }
+    }
+    (mass, center, quadrupole)
+}
+
+fn bounding_cube(x: &[f64], y: &[f64], z: &[f64]) -> ([f64; 3], f64) {
+    let range = |column: &[f64]| {
+        column.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), &value| (low.min(value), high.max(value)))
+    };
+    let ranges = [range(x), range(y), range(z)];
+    if x.is_empty() {
+        return ([0.0; 3], 1.0);
+    }
+    let side = ranges.iter().map(|(low, high)| high - low).fold(0.0, f64::max);
+    // A little margin keeps the highest body strictly inside; coincident bodies get a unit cube.
+    let side = if side > 0.0 { side * (1.0 + 1e-9) } else { 1.0 };
+    ([ranges[0].0, ranges[1].0, ranges[2].0], side)
+}
+
+fn morton_key(position: [f64; 3], origin: [f64; 3], side: f64) -> u64 {
+    let cells = f64::from(1_u32 << KEY_BITS);
+    let mut key = 0;
+    for axis in 0..3 {
+        // Clamped: ships outside the bodies' cube go to its nearest cell (grouping only).
+        let cell = ((position[axis] - origin[axis]) / side * cells).clamp(0.0, cells - 1.0) as u64;
+        key |= spread_bits(cell) << (2 - axis);
+    }
+    key
+}
+
+/// Puts bit k of `value` at bit 3k.
+fn spread_bits(value: u64) -> u64 {
+    let mut value = value & 0x1f_ffff;
+    value = (value | (value << 32)) & 0x1f_0000_0000_ffff;
+    value = (value | (value << 16)) & 0x1f_0000_ff00_00ff;
+    value = (value | (value << 8)) & 0x100f_00f0_0f00_f00f;
+    value = (value | (value << 4)) & 0x10c3_0c30_c30c_30c3;
+    value = (value | (value << 2)) & 0x1249_2492_4924_9249;
+    value
+}
+
+fn cell_center(prefix: u64, level: u32, origin: [f64; 3], side: f64) -> [f64; 3] {
+    let mut cell = [0_u64; 3];
+    for digit in 0..level {
+        let octant = (prefix >> (3 * (level - 1 - digit))) & 7;
+        for (axis, coordinate) in cell.iter_mut().enumerate() {
+            *coordinate = (*coordinate << 1) | ((octant >> (2 - axis)) & 1);
+        }
+    }
+    let cell_side = side / f64::from(1_u32 << level.min(31));
+    [0, 1, 2].map(|axis| origin[axis] + (cell[axis] as f64 + 0.5) * cell_side)
+}
+
+fn distance(a: [f64; 3], b: [f64; 3]) -> f64 {
+    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
+}
+
+fn bounding_box(targets: &TargetColumns<'_>) -> ([f64; 3], [f64; 3]) {
+    let mut low = [f64::INFINITY; 3];
+    let mut high = [f64::NEG_INFINITY; 3];
+    for point in 0..targets.x.len() {
+        for (axis, column) in [targets.x, targets.y, targets.z].into_iter().enumerate() {
+            low[axis] = low[axis].min(column[point]);
+            high[axis] = high[axis].max(column[point]);
+        }
+    }
+    (low, high)
+}
+
+fn distance_to_box_squared(point: [f64; 3], low: [f64; 3], high: [f64; 3]) -> f64 {
+    let mut sum = 0.0;
+    for axis in 0..3 {
+        let gap = (low[axis] - point[axis]).max(point[axis] - high[axis]).max(0.0);
+        sum += gap * gap;
+    }
+    sum
+}
+
+#[derive(Debug, Default)]
+struct GatheredSources {
+    x: Vec<f64>,
+    y: Vec<f64>,
+    z: Vec<f64>,
+    gm: Vec<f64>,
+}
+
+impl GatheredSources {
+    fn extend(&mut self, x: &[f64], y: &[f64], z: &[f64], gm: &[f64]) {
+        self.x.extend_from_slice(x);
+        self.y.extend_from_slice(y);
+        self.z.extend_from_slice(z);
+        self.gm.extend_from_slice(gm);
+    }
+}
+
+/// Accepted nodes of one group walk, as columns.
+#[derive(Debug, Default)]
+struct GatheredNodes {
+    x: Vec<f64>,
+    y: Vec<f64>,
+    z: Vec<f64>,
+    gm: Vec<f64>,
+    quadrupole: [Vec<f64>; 6],
+}
+
+impl GatheredNodes {
+    fn push(&mut self, center: [f64; 3], moments: &NodeMoments) {
+        self.x.push(center[0]);
+        self.y.push(center[1]);
+        self.z.push(center[2]);
+        self.gm.push(moments.gravitational_parameter);
+        for (column, &value) in self.quadrupole.iter_mut().zip(&moments.quadrupole) {
+            column.push(value);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.gm.len()
+    }
+}
+
+/// Adds the monopole + quadrupole pull of every gathered node to the targets' accelerations.
+fn add_node_accelerations(
+    path: KernelPath,
+    nodes: &GatheredNodes,
+    targets: &TargetColumns<'_>,
+    softening_squared: f64,
+    x: &mut [f64],
+    y: &mut [f64],
+    z: &mut [f64],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if path == KernelPath::Avx512 {
+        for start in (0..targets.x.len()).step_by(BLOCK) {
+            let end = (start + BLOCK).min(targets.x.len());
+            // SAFETY: the AVX-512 path is only selected on CPUs that support it.
+            unsafe {
+                super::x86::add_node_accelerations_avx512(
+                    nodes_view(nodes),
+                    [&targets.x[start..end], &targets.y[start..end], &targets.z[start..end]],
+                    softening_squared,
+                    [&mut x[start..end], &mut y[start..end], &mut z[start..end]],
+                );
+            }
+        }
+        return;
+    }
+    let _ = path;
+    for target in 0..targets.x.len() {
+        let position = [targets.x[target], targets.y[target], targets.z[target]];
+        let mut sum = [0.0; 3];
+        for node in 0..nodes.len() {
+            let quadrupole = [0, 1, 2, 3, 4, 5].map(|component| nodes.quadrupole[component][node]);
+            let pull = node_acceleration(
+                position,
+                [nodes.x[node], nodes.y[node], nodes.z[node]],
+                nodes.gm[node],
+                quadrupole,
+                softening_squared,
+            );
+            for axis in 0..3 {
+                sum[axis] += pull[axis];
+            }
+        }
+        x[target] += sum[0];
+        y[target] += sum[1];
+        z[target] += sum[2];
+    }
+}
+
+/// The gathered nodes as plain slices (what the SIMD node kernel reads).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct NodeColumns<'a> {
+    pub x: &'a [f64],
+    pub y: &'a [f64],
+    pub z: &'a [f64],
+    pub gm: &'a [f64],
+    pub quadrupole: [&'a [f64]; 6],
+}
+
+fn nodes_view(nodes: &GatheredNodes) -> NodeColumns<'_> {
+    NodeColumns {
+        x: &nodes.x,
+        y: &nodes.y,
+        z: &nodes.z,
+        gm: &nodes.gm,
+        quadrupole: [0, 1, 2, 3, 4, 5].map(|component| nodes.quadrupole[component].as_slice()),
+    }
+}
+
+/// Reference monopole + quadrupole acceleration at `position` from a node:
+/// `a = −GM d/r³ + Q d/r⁵ − 5/2 (dᵀ Q d) d/r⁷`, with `d` from the node's centre of mass to the
+/// target and `r² = |d|² + ε²`.
+pub(super) fn node_acceleration(
+    position: [f64; 3],
+    center: [f64; 3],
+    gm: f64,
+    quadrupole: [f64; 6],
+    softening_squared: f64,
+) -> [f64; 3] {
+    let d = [position[0] - center[0], position[1] - center[1], position[2] - center[2]];
+    let r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2] + softening_squared;
+    let inverse_r2 = 1.0 / r2;
+    let inverse_r = inverse_r2.sqrt();
+    let inverse_r3 = inverse_r * inverse_r2;
+    let inverse_r5 = inverse_r3 * inverse_r2;
+    let inverse_r7 = inverse_r5 * inverse_r2;
+    let [xx, xy, xz, yy, yz, zz] = quadrupole;
+    let q_d = [xx * d[0] + xy * d[1] + xz * d[2], xy * d[0] + yy * d[1] + yz * d[2], xz * d[0] + yz * d[1] + zz * d[2]];
+    let d_q_d = d[0] * q_d[0] + d[1] * q_d[1] + d[2] * q_d[2];
+    let radial = -gm * inverse_r3 - 2.5 * d_q_d * inverse_r7;
+    [0, 1, 2].map(|axis| radial * d[axis] + q_d[axis] * inverse_r5)
+}
