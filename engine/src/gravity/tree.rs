@@ -6,7 +6,7 @@
 //! in one flat array, each with a `next` link to the node after its subtree, so a walk needs
 //! no stack. Moments are summed bottom-up (children follow their parent in the array).
 //!
-//! Walk: targets are taken in groups (a leaf's bodies, or 16 ships in key order). For each
+//! Walk: targets are taken in groups of 16 consecutive in key order (bodies and ships alike). For each
 //! group one stackless walk builds two shared lists — accepted nodes (multipole interactions)
 //! and opened leaves (direct interactions) — then every target of the group is evaluated
 //! against them in SIMD lanes: the direct part by the same kernels as direct summation, the
@@ -19,9 +19,10 @@
 
 use super::{AccelerationColumns, BLOCK, ChunkOutput, KernelPath, SourceColumns, TargetColumns, chunk_accelerations};
 
-/// Most bodies in a leaf (and targets in a group). PERF: 16 fills one kernel block, so the
-/// direct part of a leaf group runs without padding.
+/// Most bodies in a leaf.
 const LEAF_SIZE: usize = 16;
+/// Targets that share one walk and its interaction lists: one kernel block.
+const GROUP_SIZE: usize = BLOCK;
 /// Morton bits per axis: 21 × 3 = 63 bits. Bodies closer than the cube's side / 2²¹ share a
 /// key and end up in one (possibly larger) leaf, which is still computed exactly.
 const KEY_BITS: u32 = 21;
@@ -171,13 +172,10 @@ impl Octree {
         }
     }
 
-    /// Groups of targets for the bodies themselves: the leaves, in key order.
-    fn leaf_groups(&self) -> Vec<(usize, usize)> {
-        self.geometry
-            .iter()
-            .filter(|node| node.is_leaf)
-            .map(|node| (node.first_body as usize, (node.first_body + node.body_count) as usize))
-            .collect()
+    /// Consecutive runs of [`GROUP_SIZE`] targets in key order: spatially compact (Morton
+    /// order) and always full, unlike leaves, which an 8-way split leaves ~5 bodies each.
+    fn groups(count: usize) -> Vec<(usize, usize)> {
+        (0..count).step_by(GROUP_SIZE).map(|start| (start, (start + GROUP_SIZE).min(count))).collect()
     }
 
     /// Accelerations of the tree's own bodies, written to `output` in the caller's order.
@@ -185,7 +183,7 @@ impl Octree {
         let count = self.gm.len();
         let mut sorted = [vec![0.0; count], vec![0.0; count], vec![0.0; count]];
         let targets = TargetColumns { x: &self.x, y: &self.y, z: &self.z };
-        self.evaluate(path, &targets, &self.leaf_groups(), &mut sorted);
+        self.evaluate(path, &targets, &Self::groups(count), &mut sorted);
         scatter(&self.order, &sorted, output);
     }
 
@@ -208,8 +206,7 @@ impl Octree {
         let order: Vec<u32> = keyed.iter().map(|&(_, point)| point).collect();
         let gather = |column: &[f64]| order.iter().map(|&point| column[point as usize]).collect::<Vec<f64>>();
         let (x, y, z) = (gather(targets.x), gather(targets.y), gather(targets.z));
-        let groups: Vec<(usize, usize)> =
-            (0..count).step_by(LEAF_SIZE).map(|start| (start, (start + LEAF_SIZE).min(count))).collect();
+        let groups = Self::groups(count);
         let mut sorted = [vec![0.0; count], vec![0.0; count], vec![0.0; count]];
         self.evaluate(path, &TargetColumns { x: &x, y: &y, z: &z }, &groups, &mut sorted);
         scatter(&order, &sorted, output);
@@ -242,34 +239,40 @@ impl Octree {
             (rest_x, rest_y, rest_z) = (tail_x, tail_y, tail_z);
             consumed = end;
         }
-        let run = |((start, end), x, y, z): ((usize, usize), &mut [f64], &mut [f64], &mut [f64])| {
+        let run = |scratch: &mut Scratch, ((start, end), x, y, z): GroupPiece<'_>| {
             let group_targets =
                 TargetColumns { x: &targets.x[start..end], y: &targets.y[start..end], z: &targets.z[start..end] };
-            self.evaluate_group(path, &group_targets, x, y, z);
+            self.evaluate_group(path, &group_targets, scratch, x, y, z);
         };
         #[cfg(feature = "parallel")]
         {
             use rayon::prelude::*;
-            // PERF: groups are small (≤ 16 targets); rayon's adaptive splitting keeps the
-            // per-task cost low without changing any sum.
-            pieces.into_par_iter().with_min_len(8).for_each(run);
+            // PERF: groups are small (16 targets); rayon's adaptive splitting keeps the
+            // per-task cost low without changing any sum, and each worker reuses its lists.
+            pieces.into_par_iter().with_min_len(8).for_each_init(Scratch::default, run);
             return;
         }
         #[allow(unreachable_code)]
-        pieces.into_iter().for_each(run);
+        {
+            let mut scratch = Scratch::default();
+            pieces.into_iter().for_each(|piece| run(&mut scratch, piece));
+        }
     }
 
     fn evaluate_group(
         &self,
         path: KernelPath,
         targets: &TargetColumns<'_>,
+        scratch: &mut Scratch,
         x: &mut [f64],
         y: &mut [f64],
         z: &mut [f64],
     ) {
         let (low, high) = bounding_box(targets);
-        let mut direct = GatheredSources::default();
-        let mut nodes = GatheredNodes::default();
+        let direct = &mut scratch.direct;
+        let nodes = &mut scratch.nodes;
+        direct.clear();
+        nodes.clear();
         let mut index = 0;
         while index < self.geometry.len() {
             let node = &self.geometry[index];
@@ -299,7 +302,7 @@ impl Octree {
             self.softening_squared,
             ChunkOutput { x, y, z, proximity: None },
         );
-        add_node_accelerations(path, &nodes, targets, self.softening_squared, x, y, z);
+        add_node_accelerations(path, nodes, targets, self.softening_squared, x, y, z);
     }
 }
 
@@ -433,6 +436,16 @@ fn distance_to_box_squared(point: [f64; 3], low: [f64; 3], high: [f64; 3]) -> f6
     sum
 }
 
+/// One group's target range and its pieces of the output columns.
+type GroupPiece<'a> = ((usize, usize), &'a mut [f64], &'a mut [f64], &'a mut [f64]);
+
+/// One worker's interaction lists, reused from group to group.
+#[derive(Debug, Default)]
+struct Scratch {
+    direct: GatheredSources,
+    nodes: GatheredNodes,
+}
+
 #[derive(Debug, Default)]
 struct GatheredSources {
     x: Vec<f64>,
@@ -442,6 +455,13 @@ struct GatheredSources {
 }
 
 impl GatheredSources {
+    fn clear(&mut self) {
+        self.x.clear();
+        self.y.clear();
+        self.z.clear();
+        self.gm.clear();
+    }
+
     fn extend(&mut self, x: &[f64], y: &[f64], z: &[f64], gm: &[f64]) {
         self.x.extend_from_slice(x);
         self.y.extend_from_slice(y);
@@ -461,6 +481,14 @@ struct GatheredNodes {
 }
 
 impl GatheredNodes {
+    fn clear(&mut self) {
+        self.x.clear();
+        self.y.clear();
+        self.z.clear();
+        self.gm.clear();
+        self.quadrupole.iter_mut().for_each(Vec::clear);
+    }
+
     fn push(&mut self, center: [f64; 3], moments: &NodeMoments) {
         self.x.push(center[0]);
         self.y.push(center[1]);
