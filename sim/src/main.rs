@@ -3,6 +3,7 @@
 //! ```text
 //! galaxy-sim generate plummer --n 1024 --seed 1 --output ic.csv
 //! galaxy-sim run --input ic.csv --output out.csv --dt 1e-3 --steps 1000 --softening 0.01 --report report.json
+//! galaxy-sim validate solar-system --years 10 --dt 600 --gr --plot errors.svg
 //! ```
 
 use std::fs::File;
@@ -13,8 +14,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use galaxy_engine::KernelPath;
-use galaxy_sim::{InitialBody, RunParams, kepler, plummer, read_initial_conditions_file, uniform};
+use galaxy_engine::{GravityMethod, KernelPath};
+use galaxy_sim::validate::{ValidationParams, validate_solar_system, write_error_plot};
+use galaxy_sim::{InitialBody, RunParams, disk_galaxy, kepler, plummer, read_initial_conditions_file, uniform};
 
 /// Generate seeded N-body initial conditions and run Galaxy's engine on them.
 #[derive(Debug, Parser)]
@@ -30,6 +32,32 @@ enum Command {
     Generate(GenerateArgs),
     /// Integrate initial conditions from a CSV file and write the final state.
     Run(RunArgs),
+    /// Compare the engine's orbits with a reference.
+    #[command(subcommand)]
+    Validate(ValidateTarget),
+}
+
+#[derive(Debug, Subcommand)]
+enum ValidateTarget {
+    /// Integrate the Sun, 8 planets and the Moon from JPL DE421 at J2000 and print each body's
+    /// position error against DE421 after 1 and 10 years, and the energy drift.
+    SolarSystem(ValidateSolarSystemArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ValidateSolarSystemArgs {
+    /// Julian years to integrate (10 days' worth to 1000; errors are measured over the first 10).
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_positive)]
+    years: f64,
+    /// Leapfrog step in seconds (at most 864000, the reference spacing), e.g. 600 for 10 minutes.
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_positive)]
+    dt: f64,
+    /// Add the Sun's first post-Newtonian (general-relativistic) correction.
+    #[arg(long)]
+    gr: bool,
+    /// Also draw the errors against time to this file (.svg or .png).
+    #[arg(long)]
+    plot: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -55,6 +83,16 @@ enum Scene {
     Plummer,
     /// Equal masses at rest, uniform in the cube [−1, 1]³.
     Uniform,
+    /// A rotating disk galaxy: exponential disk plus Plummer bulge (M = 1).
+    Disk,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GravityChoice {
+    /// Every body on every body: exact, O(N²).
+    Direct,
+    /// A Barnes–Hut octree with quadrupoles, opening angle `--theta`: O(N log N).
+    BarnesHut,
 }
 
 #[derive(Debug, clap::Args)]
@@ -83,6 +121,12 @@ struct RunArgs {
     /// Gravity kernel: auto, scalar, portable, avx2-fma or avx512.
     #[arg(long, default_value = "auto", value_parser = parse_kernel)]
     kernel: KernelChoice,
+    /// How gravity is summed.
+    #[arg(long, value_enum, default_value_t = GravityChoice::Direct)]
+    gravity: GravityChoice,
+    /// Barnes–Hut opening angle θ, in (0, 1.5]; only with `--gravity barnes-hut`.
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true, value_parser = parse_opening_angle)]
+    theta: f64,
     /// Also write the run report as JSON to this file.
     #[arg(long)]
     report: Option<PathBuf>,
@@ -97,6 +141,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Generate(args) => generate(&args),
         Command::Run(args) => run(&args),
+        Command::Validate(ValidateTarget::SolarSystem(args)) => validate(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -113,6 +158,7 @@ fn generate(args: &GenerateArgs) -> Result<()> {
         Scene::Kepler => kepler(n, args.seed),
         Scene::Plummer => plummer(n, args.seed),
         Scene::Uniform => uniform(n, args.seed),
+        Scene::Disk => disk_galaxy(n, args.seed),
     };
     write_bodies(&args.output, &bodies)
 }
@@ -127,6 +173,10 @@ fn run(args: &RunArgs) -> Result<()> {
         gravitational_constant: args.g,
         threads: args.threads,
         kernel: args.kernel.0,
+        gravity: match args.gravity {
+            GravityChoice::Direct => GravityMethod::Direct,
+            GravityChoice::BarnesHut => GravityMethod::BarnesHut { opening_angle: args.theta },
+        },
     };
     let outcome = galaxy_sim::run(&initial, &params).with_context(|| format!("running {}", args.input.display()))?;
     write_bodies(&args.output, &outcome.final_bodies)?;
@@ -135,6 +185,17 @@ fn run(args: &RunArgs) -> Result<()> {
         std::fs::write(path, json + "\n").with_context(|| format!("writing the report to {}", path.display()))?;
     }
     println!("{}", outcome.report);
+    Ok(())
+}
+
+fn validate(args: &ValidateSolarSystemArgs) -> Result<()> {
+    let params = ValidationParams { years: args.years, step_seconds: args.dt, post_newtonian: args.gr };
+    let report = validate_solar_system(&params).context("validating the solar system")?;
+    println!("{report}");
+    if let Some(path) = &args.plot {
+        write_error_plot(&report, path).with_context(|| format!("plotting to {}", path.display()))?;
+        println!("plot written to {}", path.display());
+    }
     Ok(())
 }
 
@@ -168,6 +229,11 @@ fn parse_non_negative(text: &str) -> Result<f64, String> {
 fn parse_finite(text: &str) -> Result<f64, String> {
     let value: f64 = text.parse().map_err(|_| format!("{text:?} is not a number"))?;
     if value.is_finite() { Ok(value) } else { Err(format!("must be finite, got {value}")) }
+}
+
+fn parse_opening_angle(text: &str) -> Result<f64, String> {
+    let value: f64 = text.parse().map_err(|_| format!("{text:?} is not a number"))?;
+    if value > 0.0 && value <= 1.5 { Ok(value) } else { Err(format!("must be in (0, 1.5], got {value}")) }
 }
 
 fn parse_kernel(text: &str) -> Result<KernelChoice, String> {

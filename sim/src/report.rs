@@ -24,6 +24,9 @@ pub struct RunReport {
     pub threads: usize,
     /// Gravity kernel path that ran (`scalar`, `portable`, `avx2-fma`, `avx512`).
     pub kernel: String,
+    /// How gravity was summed: `direct` or `barnes-hut (theta = θ)`. With the tree,
+    /// `interactions_per_second` still counts N² per step: the direct-sum equivalent rate.
+    pub gravity: String,
     /// Simulated time covered, `steps × dt`.
     pub simulated_time: f64,
     /// Wall-clock time of the integration alone (not file I/O or diagnostics), seconds.
@@ -49,10 +52,11 @@ impl fmt::Display for RunReport {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             formatter,
-            "n = {}, steps = {} (dt = {}), kernel {}, {} thread{}",
+            "n = {}, steps = {} (dt = {}), {} gravity, kernel {}, {} thread{}",
             self.n,
             self.steps,
             self.dt,
+            self.gravity,
             self.kernel,
             self.threads,
             if self.threads == 1 { "" } else { "s" }

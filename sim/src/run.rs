@@ -7,7 +7,7 @@
 use std::num::NonZeroUsize;
 use std::time::Instant;
 
-use galaxy_engine::{Diagnostics, EngineError, KernelPath, SimParams, Simulation};
+use galaxy_engine::{Diagnostics, EngineError, GravityMethod, KernelPath, SimParams, Simulation};
 use thiserror::Error;
 
 use crate::report::RunReport;
@@ -28,6 +28,8 @@ pub struct RunParams {
     pub threads: Option<NonZeroUsize>,
     /// Gravity kernel to force; `None` picks the fastest this CPU supports.
     pub kernel: Option<KernelPath>,
+    /// Direct summation or a Barnes–Hut tree.
+    pub gravity: GravityMethod,
 }
 
 /// The result of [`run`].
@@ -64,6 +66,7 @@ pub fn run(initial: &[InitialBody], params: &RunParams) -> Result<RunOutcome, Ru
         softening: params.softening,
         substep: params.dt,
         kernel: params.kernel,
+        gravity: params.gravity,
         ..SimParams::default()
     };
     let mut simulation = simulation_from(initial, sim_params)?;
@@ -87,6 +90,10 @@ pub fn run(initial: &[InitialBody], params: &RunParams) -> Result<RunOutcome, Ru
         gravitational_constant: params.gravitational_constant,
         threads: pool.current_num_threads(),
         kernel: simulation.kernel_path().name().to_owned(),
+        gravity: match params.gravity {
+            GravityMethod::Direct => "direct".to_owned(),
+            GravityMethod::BarnesHut { opening_angle } => format!("barnes-hut (theta = {opening_angle})"),
+        },
         simulated_time: simulation.time(),
         wall_seconds,
         interactions_per_second: interactions / wall_seconds,
@@ -159,6 +166,7 @@ mod tests {
             gravitational_constant: 1.0,
             threads: NonZeroUsize::new(threads),
             kernel: None,
+            gravity: GravityMethod::Direct,
         }
     }
 

@@ -171,6 +171,97 @@ pub fn uniform(n: usize, seed: u64) -> Vec<InitialBody> {
         .collect()
 }
 
+/// Share of a disk galaxy's mass in its bulge; the rest is the exponential disk.
+pub const DISK_GALAXY_BULGE_FRACTION: f64 = 0.2;
+/// Disk scale length (N-body units, G = 1, total mass 1).
+pub const DISK_SCALE_LENGTH: f64 = 1.0;
+/// Disk scale height: a thin disk, a tenth of the scale length.
+pub const DISK_SCALE_HEIGHT: f64 = 0.1;
+/// Bulge (Plummer) scale radius.
+pub const BULGE_SCALE_RADIUS: f64 = 0.2;
+/// Disk bodies are drawn inside this many scale lengths.
+pub const DISK_TRUNCATION: f64 = 6.0;
+
+/// A rotating disk galaxy of `n` equal masses (G = 1, total mass 1): a Plummer bulge holding
+/// [`DISK_GALAXY_BULGE_FRACTION`] of the mass and an exponential disk (surface density
+/// ∝ e^{−R/R_d}, vertical profile sech²(z/z₀)) holding the rest.
+///
+/// Disk bodies move on circular orbits in the plane, at the speed the enclosed mass gives
+/// (`v_c² = G M(<r) / r`, both components counted as if spherical, a good approximation
+/// outside the centre), with a 10% random radial/azimuthal and a vertical dispersion
+/// `σ_z = √(π G Σ(R) z₀)` that keeps the disk's thickness. The bulge is sampled from its own
+/// isotropic distribution function (its speeds ignore the disk's pull, so it is slightly cold,
+/// and bound). The scene is bound, rotates about +z, and is shifted to its centre-of-mass frame.
+/// Ids are `body-0`, `body-1`, … (bulge first).
+#[must_use]
+pub fn disk_galaxy(n: usize, seed: u64) -> Vec<InitialBody> {
+    let mass = 1.0 / n as f64;
+    let bulge_count = ((n as f64) * DISK_GALAXY_BULGE_FRACTION).round() as usize;
+    let bulge_mass = bulge_count as f64 * mass;
+    let disk_mass = 1.0 - bulge_mass;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut bodies = Vec::with_capacity(n);
+    for index in 0..bulge_count {
+        // A Plummer sphere of mass M_b and scale b: lengths scale by b, speeds by √(M_b / b).
+        let enclosed_fraction = PLUMMER_MASS_CUTOFF * rng.random::<f64>();
+        let radius = (enclosed_fraction.powf(-2.0 / 3.0) - 1.0).sqrt().recip();
+        let escape_speed = SQRT_2 * (1.0 + radius * radius).powf(-0.25);
+        let speed = plummer_speed_fraction(&mut rng) * escape_speed;
+        bodies.push(InitialBody {
+            id: format!("body-{index}"),
+            mass,
+            position: random_direction(&mut rng) * radius * BULGE_SCALE_RADIUS,
+            velocity: random_direction(&mut rng) * speed * (bulge_mass / BULGE_SCALE_RADIUS).sqrt(),
+        });
+    }
+    let enclosed_mass = |radius: f64| {
+        let scaled = radius / DISK_SCALE_LENGTH;
+        let disk = disk_mass * (1.0 - (1.0 + scaled) * (-scaled).exp());
+        let bulge = bulge_mass * radius.powi(3) / (radius * radius + BULGE_SCALE_RADIUS * BULGE_SCALE_RADIUS).powf(1.5);
+        disk + bulge
+    };
+    for index in bulge_count..n {
+        // R has density ∝ R e^{−R/R_d}: a sum of two exponential draws (a Gamma(2) variate).
+        let radius = loop {
+            let draw = -DISK_SCALE_LENGTH
+                * (rng.random::<f64>().max(f64::MIN_POSITIVE) * rng.random::<f64>().max(f64::MIN_POSITIVE)).ln();
+            if draw < DISK_TRUNCATION * DISK_SCALE_LENGTH {
+                break draw;
+            }
+        };
+        // sech² profile: z = z₀ artanh(2u − 1).
+        let height = DISK_SCALE_HEIGHT * (2.0 * rng.random::<f64>() - 1.0).clamp(-0.999_999, 0.999_999).atanh();
+        let azimuth: f64 = rng.random_range(0.0..TAU);
+        let (sin_azimuth, cos_azimuth) = azimuth.sin_cos();
+        let circular_speed = (enclosed_mass(radius) / radius.max(1e-6)).sqrt();
+        let surface_density =
+            disk_mass / (TAU * DISK_SCALE_LENGTH * DISK_SCALE_LENGTH) * (-radius / DISK_SCALE_LENGTH).exp();
+        let vertical_dispersion = (PI * surface_density * DISK_SCALE_HEIGHT).sqrt();
+        let radial = 0.1 * circular_speed * standard_normal(&mut rng);
+        let tangential = circular_speed * (1.0 + 0.1 * standard_normal(&mut rng));
+        let vertical = vertical_dispersion * standard_normal(&mut rng);
+        bodies.push(InitialBody {
+            id: format!("body-{index}"),
+            mass,
+            position: DVec3::new(radius * cos_azimuth, radius * sin_azimuth, height),
+            velocity: DVec3::new(
+                radial * cos_azimuth - tangential * sin_azimuth,
+                radial * sin_azimuth + tangential * cos_azimuth,
+                vertical,
+            ),
+        });
+    }
+    shift_to_centre_of_mass(&mut bodies);
+    bodies
+}
+
+/// A standard normal draw (Box–Muller).
+fn standard_normal(rng: &mut ChaCha8Rng) -> f64 {
+    let uniform: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
+    let angle: f64 = rng.random_range(0.0..TAU);
+    (-2.0 * uniform.ln()).sqrt() * angle.cos()
+}
+
 /// A unit vector uniform on the sphere (uniform height and azimuth, by Archimedes' hat-box
 /// theorem).
 fn random_direction(rng: &mut ChaCha8Rng) -> DVec3 {
@@ -287,6 +378,36 @@ pub fn add_orbiting_ships(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn disk_galaxy_is_bound_rotating_thin_and_at_rest() {
+        let bodies = super::disk_galaxy(4096, 9);
+        assert_eq!(bodies, super::disk_galaxy(4096, 9));
+        let total_mass: f64 = bodies.iter().map(|body| body.mass).sum();
+        assert!((total_mass - 1.0).abs() < 1e-12);
+        let momentum: galaxy_engine::DVec3 = bodies.iter().map(|body| body.velocity * body.mass).sum();
+        assert!(momentum.length() < 1e-12);
+        let simulation = super::simulation_from(
+            &bodies,
+            galaxy_engine::SimParams {
+                gravitational_constant: 1.0,
+                softening: 0.01,
+                ..galaxy_engine::SimParams::default()
+            },
+        )
+        .unwrap_or_else(|error| panic!("{error}"));
+        let diagnostics = simulation.diagnostics();
+        assert!(diagnostics.energy() < 0.0, "energy {}", diagnostics.energy());
+        let virial_ratio = diagnostics.kinetic_energy / -diagnostics.potential_energy;
+        assert!((0.3..0.7).contains(&virial_ratio), "virial ratio {virial_ratio}");
+        // Rotation about +z dominates: L_z carries most of the angular momentum.
+        let angular = diagnostics.angular_momentum;
+        assert!(angular.z > 0.0 && angular.z > 0.9 * angular.length(), "{angular}");
+        // A thin disk: disk bodies' mean |z| is about z₀ ln 2.
+        let disk = &bodies[(4096.0 * super::DISK_GALAXY_BULGE_FRACTION) as usize..];
+        let mean_height = disk.iter().map(|body| body.position.z.abs()).sum::<f64>() / disk.len() as f64;
+        assert!(mean_height < 0.15, "mean |z| {mean_height}");
+    }
+
     use super::*;
 
     fn n_body_params() -> SimParams {

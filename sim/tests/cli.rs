@@ -324,3 +324,92 @@ fn bad_generate_arguments_fail_clearly() {
     assert!(message.contains("no-such-directory"), "{message:?}");
     assert!(!output.exists());
 }
+
+#[test]
+fn validate_solar_system_prints_every_body_and_writes_the_plot() {
+    let scratch = Scratch::new("validate");
+    let plot = scratch.path("errors.svg");
+    let output =
+        galaxy_sim(&["validate", "solar-system", "--years", "1", "--dt", "3600", "--gr", "--plot", text(&plot)]);
+    assert_success(&output);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for expected in ["1 yr", "Sun", "Mercury", "Neptune", "Moon (geocentric)", "energy drift", "1PN"] {
+        assert!(stdout.contains(expected), "no {expected:?} in:\n{stdout}");
+    }
+    let svg = fs::read_to_string(&plot).expect("plot written");
+    assert!(svg.starts_with("<svg") && svg.contains("Moon (geocentric)"));
+}
+
+#[test]
+fn bad_validate_arguments_fail_and_say_why() {
+    let scratch = Scratch::new("validate-bad");
+    assert!(failure_message(&["validate", "solar-system", "--years", "2000", "--dt", "600"]).contains("years"));
+    assert!(failure_message(&["validate", "solar-system", "--years", "1", "--dt", "-5"]).contains("--dt"));
+    assert!(failure_message(&["validate", "solar-system", "--years", "1", "--dt", "1e7"]).contains("step"));
+    assert!(failure_message(&["validate", "mars", "--years", "1", "--dt", "600"]).contains("mars"));
+    let plot = scratch.path("errors.gif");
+    let message =
+        failure_message(&["validate", "solar-system", "--years", "0.1", "--dt", "3600", "--plot", text(&plot)]);
+    assert!(message.contains(".svg or .png"), "{message}");
+}
+
+#[test]
+fn barnes_hut_runs_a_disk_galaxy_deterministically_and_reports_it() {
+    let scratch = Scratch::new("barnes-hut");
+    let input = generate(&scratch, "disk", "3000", "4", "ic.csv");
+    let mut outputs = Vec::new();
+    for threads in ["1", "2"] {
+        let output = scratch.path(&format!("out-{threads}.csv"));
+        let report = scratch.path(&format!("report-{threads}.json"));
+        assert_success(&galaxy_sim(&[
+            "run",
+            "--input",
+            text(&input),
+            "--output",
+            text(&output),
+            "--dt",
+            "1e-3",
+            "--steps",
+            "20",
+            "--softening",
+            "0.02",
+            "--threads",
+            threads,
+            "--gravity",
+            "barnes-hut",
+            "--theta",
+            "0.5",
+            "--report",
+            text(&report),
+        ]));
+        let report: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&report).expect("report written")).expect("report is JSON");
+        assert_eq!(report["gravity"], "barnes-hut (theta = 0.5)");
+        let error = report["relative_energy_error"].as_f64().expect("energy error").abs();
+        assert!(error < 1e-4, "relative energy error {error}");
+        outputs.push(fs::read(&output).expect("output written"));
+    }
+    assert!(outputs[0] == outputs[1], "one and two threads disagree");
+}
+
+#[test]
+fn a_bad_opening_angle_is_refused() {
+    for theta in ["0", "-0.5", "2", "abc"] {
+        let message = failure_message(&[
+            "run",
+            "--input",
+            "x.csv",
+            "--output",
+            "y.csv",
+            "--dt",
+            "1e-3",
+            "--steps",
+            "1",
+            "--gravity",
+            "barnes-hut",
+            "--theta",
+            theta,
+        ]);
+        assert!(message.contains("--theta"), "{theta}: {message}");
+    }
+}

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Parser;
 use galaxy_benches::{KernelScene, solar_system_with_ships, sun_planets_and_test_particles, thread_pool};
-use galaxy_engine::{BodyInit, KernelPath, SimParams, Simulation};
+use galaxy_engine::{BodyInit, GravityMethod, KernelPath, SimParams, Simulation};
 use galaxy_sim::scenes;
 
 #[derive(Debug, Parser)]
@@ -20,6 +20,9 @@ struct Arguments {
     /// Skip the REBOUND reference run (for example when `rebound` is not installed).
     #[arg(long)]
     skip_rebound: bool,
+    /// Skip the Barnes–Hut table (N up to 1,000,000; about a minute).
+    #[arg(long)]
+    skip_tree: bool,
 }
 
 const KERNEL_N: usize = 16_384;
@@ -148,6 +151,17 @@ fn main() -> Result<()> {
         println!();
     }
 
+    let tree_16384 = if arguments.skip_tree { None } else { Some(tree_table(repeats)?) };
+    let rebound_tree =
+        rebound.as_ref().and_then(|measurements| measurements["tree_16384"]["seconds_per_step"].as_f64());
+    if let (Some(ours), Some(theirs)) = (tree_16384, rebound_tree) {
+        println!(
+            "  REBOUND tree (theta 0.5, monopole), N = 16384, one step: {theirs:.4} s; ours {ours:.4} s: {:.1}x",
+            theirs / ours
+        );
+        println!();
+    }
+
     println!("Goals:");
     goal(
         "f64 direct sum >= 3 G interactions/s on 2 threads",
@@ -189,6 +203,61 @@ fn main() -> Result<()> {
     Ok(())
 }
 
+/// Barnes–Hut (θ = 0.5, quadrupole) against direct summation: one whole leapfrog step of a
+/// Plummer sphere (ε = 0.01) on 2 threads, tree build included. Returns the tree's step time at
+/// N = 16,384 for the REBOUND comparison.
+fn tree_table(repeats: usize) -> Result<f64> {
+    println!("Barnes-Hut (theta 0.5, monopole + quadrupole) vs direct sum, Plummer, one whole step, 2 threads:");
+    println!("  {:>9} {:>12} {:>12} {:>18}", "N", "tree s", "direct s", "tree s / (N log2 N)");
+    let pool = thread_pool(2)?;
+    let mut tree_at_16384 = f64::NAN;
+    let mut crossover = None;
+    for count in [4_096, 8_192, 16_384, 32_768, 65_536, 131_072, 262_144, 1_000_000] {
+        let bodies = scenes::plummer(count, 42);
+        let step_seconds = |gravity: GravityMethod, repeats: usize| -> Result<f64> {
+            let params = SimParams {
+                gravitational_constant: 1.0,
+                softening: 0.01,
+                substep: 1e-3,
+                gravity,
+                ..SimParams::default()
+            };
+            let mut simulation = Simulation::new(params)?;
+            for body in &bodies {
+                simulation.add_body(BodyInit {
+                    mass: body.mass,
+                    radius: 0.0,
+                    position: body.position,
+                    velocity: body.velocity,
+                })?;
+            }
+            Ok(pool.install(|| median_seconds(repeats, || drop(simulation.step(1)))))
+        };
+        let small = count <= 65_536;
+        let tree = step_seconds(GravityMethod::BarnesHut { opening_angle: 0.5 }, if small { repeats } else { 1 })?;
+        // Direct summation is timed only while one step takes seconds, not minutes.
+        let direct = if count <= 131_072 {
+            Some(step_seconds(GravityMethod::Direct, if small { repeats } else { 1 })?)
+        } else {
+            None
+        };
+        if count == 16_384 {
+            tree_at_16384 = tree;
+        }
+        if crossover.is_none() && direct.is_some_and(|direct| tree < direct) {
+            crossover = Some(count);
+        }
+        let direct_text = direct.map_or_else(|| "-".to_owned(), |direct| format!("{direct:.4}"));
+        let normalised = tree / (count as f64 * (count as f64).log2());
+        println!("  {count:>9} {tree:>12.4} {direct_text:>12} {normalised:>18.3e}");
+    }
+    match crossover {
+        Some(count) => println!("  the tree is faster from N = {count} on (of the sizes measured)"),
+        None => println!("  direct summation was faster at every size where both were measured"),
+    }
+    Ok(tree_at_16384)
+}
+
 fn supported_paths() -> String {
     KernelPath::ALL.into_iter().filter(|path| path.is_supported()).map(KernelPath::name).collect::<Vec<_>>().join(", ")
 }
@@ -227,7 +296,7 @@ fn rebound_reference() -> Option<serde_json::Value> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/reference/rebound_reference.py");
     println!("Running REBOUND reference ({script}) ...");
     let output = match Command::new("python3")
-        .args([script, "--json", "--only", "direct_16384,test_particles_9_100000"])
+        .args([script, "--json", "--only", "direct_16384,test_particles_9_100000,tree_16384"])
         .output()
         .context("running python3")
     {
