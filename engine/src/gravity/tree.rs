@@ -42,6 +42,19 @@ struct NodeGeometry {
     is_leaf: bool,
 }
 
+/// What the walk reads of a node: 32 bytes, two to a cache line. PERF: the walk is bound by
+/// loading nodes, so the cold fields (the body range) live apart, in `Octree::node_bodies`.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(32))]
+struct WalkNode {
+    center_of_mass: [f64; 3],
+    /// The square of [`NodeGeometry::opening_distance`], rounded up to f32 (a node is opened a
+    /// hair sooner than exact, never later).
+    opening_distance_squared: f32,
+    /// The node after this node's subtree; `index + 1` exactly when the node is a leaf.
+    next: u32,
+}
+
 /// Multipole moments of a node (G included): monopole `G M` and the traceless quadrupole
 /// `G Σ m (3 x xᵀ − |x|² I)` about the centre of mass, as xx, xy, xz, yy, yz, zz.
 #[derive(Debug, Clone, Copy, Default)]
@@ -61,6 +74,12 @@ pub(crate) struct Octree {
     gm: Vec<f64>,
     geometry: Vec<NodeGeometry>,
     moments: Vec<NodeMoments>,
+    /// The same moments and centres as columns, read by the node kernels by node index.
+    node_columns: NodeTable,
+    /// The walk's compact copy of the geometry.
+    walk_nodes: Vec<WalkNode>,
+    /// Each node's first body (in key order) and body count.
+    node_bodies: Vec<(u32, u32)>,
     /// The bounding cube: lowest corner and side.
     cube_origin: [f64; 3],
     cube_side: f64,
@@ -88,6 +107,9 @@ impl Octree {
             order,
             geometry: Vec::with_capacity(count / 4 + 1),
             moments: Vec::new(),
+            node_columns: NodeTable::default(),
+            walk_nodes: Vec::new(),
+            node_bodies: Vec::new(),
             cube_origin,
             cube_side,
             softening_squared,
@@ -97,6 +119,17 @@ impl Octree {
             let mut cells = Vec::with_capacity(count / 4 + 1);
             tree.build_node(&keys, 0, count, 0, 0, &mut cells);
             tree.compute_moments(&cells, opening_angle);
+            tree.node_columns = NodeTable::from_nodes(&tree.geometry, &tree.moments);
+            tree.walk_nodes = tree
+                .geometry
+                .iter()
+                .map(|node| WalkNode {
+                    center_of_mass: node.center_of_mass,
+                    opening_distance_squared: round_up_to_f32(node.opening_distance * node.opening_distance),
+                    next: node.next,
+                })
+                .collect();
+            tree.node_bodies = tree.geometry.iter().map(|node| (node.first_body, node.body_count)).collect();
         }
         tree
     }
@@ -274,21 +307,23 @@ impl Octree {
         direct.clear();
         nodes.clear();
         let mut index = 0;
-        while index < self.geometry.len() {
-            let node = &self.geometry[index];
+        while index < self.walk_nodes.len() {
+            let node = &self.walk_nodes[index];
             let gap_squared = distance_to_box_squared(node.center_of_mass, low, high);
-            if gap_squared > node.opening_distance * node.opening_distance {
-                nodes.push(node.center_of_mass, &self.moments[index]);
-                index = node.next as usize;
-            } else if node.is_leaf {
-                let bodies = node.first_body as usize..(node.first_body + node.body_count) as usize;
+            let next = node.next as usize;
+            if gap_squared > f64::from(node.opening_distance_squared) {
+                nodes.push(index as u32);
+                index = next;
+            } else if next == index + 1 {
+                let (first, count) = self.node_bodies[index];
+                let bodies = first as usize..(first + count) as usize;
                 direct.extend(
                     &self.x[bodies.clone()],
                     &self.y[bodies.clone()],
                     &self.z[bodies.clone()],
                     &self.gm[bodies],
                 );
-                index = node.next as usize;
+                index = next;
             } else {
                 index += 1;
             }
@@ -302,8 +337,14 @@ impl Octree {
             self.softening_squared,
             ChunkOutput { x, y, z, proximity: None },
         );
-        add_node_accelerations(path, nodes, targets, self.softening_squared, x, y, z);
+        add_node_accelerations(path, &self.node_columns, nodes, targets, self.softening_squared, x, y, z);
     }
+}
+
+/// The smallest f32 not below `value` (f64 → f32 rounds to nearest, which could round down).
+fn round_up_to_f32(value: f64) -> f32 {
+    let rounded = value as f32;
+    if f64::from(rounded) >= value { rounded } else { rounded.next_up() }
 }
 
 fn scatter(order: &[u32], sorted: &[Vec<f64>; 3], output: AccelerationColumns<'_>) {
@@ -443,7 +484,8 @@ type GroupPiece<'a> = ((usize, usize), &'a mut [f64], &'a mut [f64], &'a mut [f6
 #[derive(Debug, Default)]
 struct Scratch {
     direct: GatheredSources,
-    nodes: GatheredNodes,
+    /// Indices of the accepted nodes.
+    nodes: Vec<u32>,
 }
 
 #[derive(Debug, Default)]
@@ -470,9 +512,9 @@ impl GatheredSources {
     }
 }
 
-/// Accepted nodes of one group walk, as columns.
+/// Every node's centre of mass and moments as columns (G included).
 #[derive(Debug, Default)]
-struct GatheredNodes {
+struct NodeTable {
     x: Vec<f64>,
     y: Vec<f64>,
     z: Vec<f64>,
@@ -480,34 +522,35 @@ struct GatheredNodes {
     quadrupole: [Vec<f64>; 6],
 }
 
-impl GatheredNodes {
-    fn clear(&mut self) {
-        self.x.clear();
-        self.y.clear();
-        self.z.clear();
-        self.gm.clear();
-        self.quadrupole.iter_mut().for_each(Vec::clear);
-    }
-
-    fn push(&mut self, center: [f64; 3], moments: &NodeMoments) {
-        self.x.push(center[0]);
-        self.y.push(center[1]);
-        self.z.push(center[2]);
-        self.gm.push(moments.gravitational_parameter);
-        for (column, &value) in self.quadrupole.iter_mut().zip(&moments.quadrupole) {
-            column.push(value);
+impl NodeTable {
+    fn from_nodes(geometry: &[NodeGeometry], moments: &[NodeMoments]) -> Self {
+        Self {
+            x: geometry.iter().map(|node| node.center_of_mass[0]).collect(),
+            y: geometry.iter().map(|node| node.center_of_mass[1]).collect(),
+            z: geometry.iter().map(|node| node.center_of_mass[2]).collect(),
+            gm: moments.iter().map(|moment| moment.gravitational_parameter).collect(),
+            quadrupole: [0, 1, 2, 3, 4, 5]
+                .map(|component| moments.iter().map(|moment| moment.quadrupole[component]).collect()),
         }
     }
 
-    fn len(&self) -> usize {
-        self.gm.len()
+    fn view(&self) -> NodeColumns<'_> {
+        NodeColumns {
+            x: &self.x,
+            y: &self.y,
+            z: &self.z,
+            gm: &self.gm,
+            quadrupole: [0, 1, 2, 3, 4, 5].map(|component| self.quadrupole[component].as_slice()),
+        }
     }
 }
 
-/// Adds the monopole + quadrupole pull of every gathered node to the targets' accelerations.
+/// Adds the monopole + quadrupole pull of the accepted nodes to the targets' accelerations.
+#[allow(clippy::too_many_arguments)]
 fn add_node_accelerations(
     path: KernelPath,
-    nodes: &GatheredNodes,
+    table: &NodeTable,
+    nodes: &[u32],
     targets: &TargetColumns<'_>,
     softening_squared: f64,
     x: &mut [f64],
@@ -521,7 +564,8 @@ fn add_node_accelerations(
             // SAFETY: the AVX-512 path is only selected on CPUs that support it.
             unsafe {
                 super::x86::add_node_accelerations_avx512(
-                    nodes_view(nodes),
+                    table.view(),
+                    nodes,
                     [&targets.x[start..end], &targets.y[start..end], &targets.z[start..end]],
                     softening_squared,
                     [&mut x[start..end], &mut y[start..end], &mut z[start..end]],
@@ -534,12 +578,13 @@ fn add_node_accelerations(
     for target in 0..targets.x.len() {
         let position = [targets.x[target], targets.y[target], targets.z[target]];
         let mut sum = [0.0; 3];
-        for node in 0..nodes.len() {
-            let quadrupole = [0, 1, 2, 3, 4, 5].map(|component| nodes.quadrupole[component][node]);
+        for &node in nodes {
+            let node = node as usize;
+            let quadrupole = [0, 1, 2, 3, 4, 5].map(|component| table.quadrupole[component][node]);
             let pull = node_acceleration(
                 position,
-                [nodes.x[node], nodes.y[node], nodes.z[node]],
-                nodes.gm[node],
+                [table.x[node], table.y[node], table.z[node]],
+                table.gm[node],
                 quadrupole,
                 softening_squared,
             );
@@ -553,7 +598,7 @@ fn add_node_accelerations(
     }
 }
 
-/// The gathered nodes as plain slices (what the SIMD node kernel reads).
+/// Every node's columns as plain slices (what the SIMD node kernel reads, by node index).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct NodeColumns<'a> {
     pub x: &'a [f64],
@@ -561,16 +606,6 @@ pub(super) struct NodeColumns<'a> {
     pub z: &'a [f64],
     pub gm: &'a [f64],
     pub quadrupole: [&'a [f64]; 6],
-}
-
-fn nodes_view(nodes: &GatheredNodes) -> NodeColumns<'_> {
-    NodeColumns {
-        x: &nodes.x,
-        y: &nodes.y,
-        z: &nodes.z,
-        gm: &nodes.gm,
-        quadrupole: [0, 1, 2, 3, 4, 5].map(|component| nodes.quadrupole[component].as_slice()),
-    }
 }
 
 /// Reference monopole + quadrupole acceleration at `position` from a node:

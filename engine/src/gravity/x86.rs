@@ -154,7 +154,7 @@ pub(super) unsafe fn block_avx512<const PROXIMITY: bool, const MAY_COINCIDE: boo
     }
 }
 
-/// Monopole + quadrupole pull of every node on up to [`BLOCK`] targets, added into `output`
+/// Monopole + quadrupole pull of the listed nodes on up to [`BLOCK`] targets, added into `output`
 /// (see `tree::node_acceleration` for the formula). `1/r` comes from `rsqrt14` and a quadratic
 /// correction (relative error ~1e-12, far below the multipole expansion's own error).
 ///
@@ -162,7 +162,8 @@ pub(super) unsafe fn block_avx512<const PROXIMITY: bool, const MAY_COINCIDE: boo
 /// The CPU must support AVX-512F.
 #[target_feature(enable = "avx512f")]
 pub(super) unsafe fn add_node_accelerations_avx512(
-    nodes: super::tree::NodeColumns<'_>,
+    table: super::tree::NodeColumns<'_>,
+    nodes: &[u32],
     targets: [&[f64]; 3],
     softening_squared: f64,
     output: [&mut [f64]; 3],
@@ -192,12 +193,13 @@ pub(super) unsafe fn add_node_accelerations_avx512(
     let half = _mm512_set1_pd(0.5);
     let three_eighths = _mm512_set1_pd(0.375);
     let minus_five_halves = _mm512_set1_pd(-2.5);
-    for node in 0..nodes.gm.len() {
-        let center_x = _mm512_set1_pd(nodes.x[node]);
-        let center_y = _mm512_set1_pd(nodes.y[node]);
-        let center_z = _mm512_set1_pd(nodes.z[node]);
-        let minus_gm = _mm512_set1_pd(-nodes.gm[node]);
-        let [xx, xy, xz, yy, yz, zz] = nodes.quadrupole.map(|column| _mm512_set1_pd(column[node]));
+    for &node in nodes {
+        let node = node as usize;
+        let center_x = _mm512_set1_pd(table.x[node]);
+        let center_y = _mm512_set1_pd(table.y[node]);
+        let center_z = _mm512_set1_pd(table.z[node]);
+        let minus_gm = _mm512_set1_pd(-table.gm[node]);
+        let [xx, xy, xz, yy, yz, zz] = table.quadrupole.map(|column| _mm512_set1_pd(column[node]));
         for vector in 0..AVX512_VECTORS {
             let dx = _mm512_sub_pd(target_x[vector], center_x);
             let dy = _mm512_sub_pd(target_y[vector], center_y);
