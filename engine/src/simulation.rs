@@ -247,6 +247,14 @@ impl Simulation {
         Ok(())
     }
 
+    /// Changes the substep length (a tick-engine changing its rate or time scale). Takes effect
+    /// at the next step; positions, and so the cached accelerations, are unchanged.
+    pub fn set_substep(&mut self, substep: f64) -> Result<(), EngineError> {
+        positive("substep", substep)?;
+        self.params.substep = substep;
+        Ok(())
+    }
+
     /// Tops up a ship's tanks to `fuel_mass` kg (at most its capacity).
     pub fn set_fuel(&mut self, ship: usize, fuel_mass: f64) -> Result<(), EngineError> {
         self.check_ship(ship)?;

@@ -73,6 +73,9 @@ fn bad_bodies_and_ships_are_refused_and_change_nothing() {
     );
     assert!(simulation.set_fuel(ship, -3.0).is_err());
     assert_eq!(simulation.remove_ship(5), Err(EngineError::NoSuchShip(5)));
+    for substep in [0.0, -1.0, f64::NAN] {
+        assert!(simulation.set_substep(substep).is_err());
+    }
 
     assert_eq!(simulation.to_snapshot(), before, "a refused input changed the state");
 }

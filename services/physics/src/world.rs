@@ -1,0 +1,400 @@
+//! The simulated world the physics service owns: the engine's [`Simulation`] plus what the
+//! engine leaves outside its hot arrays — ship ids, owners, names and classes, body names — and
+//! the tick counter. Pure domain code: no I/O, no async; the gRPC layer is a thin skin over it.
+
+use std::collections::HashMap;
+
+use galaxy_engine::{
+    AttitudeMode, AttitudeTarget, DVec3, Diagnostics, EngineError, OrbitalElements, PredictionParams, ShipClass,
+    ShipControl, ShipInit, ShipState, SimParams, Simulation, SnapshotError, Trajectory,
+};
+use galaxy_sim::solar_system::CatalogBody;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// What went wrong with a request to the world. Nothing is changed when one is returned.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum WorldError {
+    /// No ship has this id.
+    #[error("no ship with id {0:?}")]
+    UnknownShip(String),
+    /// No body has this name.
+    #[error("no body named {0:?}")]
+    UnknownBody(String),
+    /// No ship class has this name.
+    #[error("no ship class named {0:?} (known: fast_frigate, cargo_hauler)")]
+    UnknownClass(String),
+    /// A tick number was not after the last one.
+    #[error("tick {requested} is not after the last tick {last}")]
+    StaleTick {
+        /// The tick asked for.
+        requested: u64,
+        /// The last tick processed.
+        last: u64,
+    },
+    /// The engine refused the input.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// A snapshot could not be read.
+    #[error("snapshot unreadable: {0}")]
+    Snapshot(String),
+}
+
+impl From<SnapshotError> for WorldError {
+    fn from(error: SnapshotError) -> Self {
+        Self::Snapshot(error.to_string())
+    }
+}
+
+/// A ship's identity: what the engine does not store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipRecord {
+    /// Stable id (`ship-N`).
+    pub id: String,
+    /// The owning player's id.
+    pub owner: String,
+    /// Display name.
+    pub name: String,
+    /// Class name (`fast_frigate`, `cargo_hauler`).
+    pub class_name: String,
+}
+
+/// A ship as the API shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShipView {
+    /// Identity.
+    pub record: ShipRecord,
+    /// Physical state.
+    pub state: ShipState,
+    /// Name of the body it rests on, if landed or crashed.
+    pub surface_body: Option<String>,
+    /// Name of the targeted body, or id of the targeted ship.
+    pub target: Option<TargetRef>,
+}
+
+/// A target by name or id, as requests carry it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetRef {
+    /// A body, by name.
+    Body(String),
+    /// A ship, by id.
+    Ship(String),
+}
+
+/// A body as the API shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BodyView {
+    /// Catalog data (name, kind, parent, GM, radius, colour).
+    pub catalog: CatalogBody,
+    /// Current position.
+    pub position: DVec3,
+    /// Current velocity.
+    pub velocity: DVec3,
+}
+
+/// What one tick did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TickOutcome {
+    /// The tick number produced.
+    pub tick: u64,
+    /// Game time after it, s.
+    pub game_time: f64,
+    /// Relative energy drift of the bodies since the world was created.
+    pub energy_drift: f64,
+    /// Relative linear momentum drift.
+    pub momentum_drift: f64,
+    /// Relative angular momentum drift.
+    pub angular_momentum_drift: f64,
+    /// Landings and crashes during the tick.
+    pub surface_events: usize,
+}
+
+/// Where new ships start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpawnOrbit {
+    /// The body they circle (by catalog name).
+    pub body: String,
+    /// Altitude of the circular orbit above its surface, m.
+    pub altitude: f64,
+}
+
+impl Default for SpawnOrbit {
+    /// A 400 km low Earth orbit, where the upstream design put new ships.
+    fn default() -> Self {
+        Self { body: "Earth".to_owned(), altitude: 400e3 }
+    }
+}
+
+/// The world: engine state plus identities.
+#[derive(Debug, Clone)]
+pub struct World {
+    simulation: Simulation,
+    catalog: Vec<CatalogBody>,
+    ships: Vec<ShipRecord>,
+    index_by_id: HashMap<String, usize>,
+    next_ship_number: u64,
+    last_tick: u64,
+    reference: Diagnostics,
+    spawn: SpawnOrbit,
+}
+
+/// Metadata stored next to the engine snapshot.
+#[derive(Debug, Serialize, Deserialize)]
+struct SnapshotMetadata {
+    ships: Vec<ShipRecord>,
+    next_ship_number: u64,
+    last_tick: u64,
+    spawn_body: String,
+    spawn_altitude: f64,
+}
+
+const SNAPSHOT_MAGIC: &[u8; 8] = b"GXWORLD1";
+
+impl World {
+    /// The J2000 solar system (29 bodies), no ships, at tick 0.
+    pub fn solar_system(params: SimParams, spawn: SpawnOrbit) -> Result<Self, WorldError> {
+        let (simulation, catalog) = galaxy_sim::scenes::solar_system_simulation(params)?;
+        if !catalog.iter().any(|body| body.name == spawn.body) {
+            return Err(WorldError::UnknownBody(spawn.body));
+        }
+        let reference = simulation.diagnostics();
+        Ok(Self {
+            simulation,
+            catalog,
+            ships: Vec::new(),
+            index_by_id: HashMap::new(),
+            next_ship_number: 1,
+            last_tick: 0,
+            reference,
+            spawn,
+        })
+    }
+
+    /// The engine simulation (read-only).
+    #[must_use]
+    pub fn simulation(&self) -> &Simulation {
+        &self.simulation
+    }
+
+    /// The last tick processed.
+    #[must_use]
+    pub fn last_tick(&self) -> u64 {
+        self.last_tick
+    }
+
+    fn body_index(&self, name: &str) -> Result<usize, WorldError> {
+        self.catalog.iter().position(|body| body.name == name).ok_or_else(|| WorldError::UnknownBody(name.to_owned()))
+    }
+
+    fn ship_index(&self, id: &str) -> Result<usize, WorldError> {
+        self.index_by_id.get(id).copied().ok_or_else(|| WorldError::UnknownShip(id.to_owned()))
+    }
+
+    /// Adds a ship of `class_name` on a circular prograde orbit of the spawn body, in the plane
+    /// of that body's own orbit, and returns its id.
+    pub fn spawn_ship(&mut self, owner: &str, name: &str, class_name: &str) -> Result<String, WorldError> {
+        let class = ShipClass::by_name(class_name).ok_or_else(|| WorldError::UnknownClass(class_name.to_owned()))?;
+        let body = self.body_index(&self.spawn.body)?;
+        let bodies = self.simulation.bodies();
+        let (center, center_velocity) = (bodies.position(body), bodies.velocity(body));
+        let radius = bodies.radius()[body] + self.spawn.altitude;
+        let gm = self.catalog[body].gm;
+        // The body's orbital plane around the Sun (the ecliptic for Earth) keeps spawned ships
+        // prograde whatever body they start at.
+        let sun = bodies.position(0);
+        let out = (center - sun).try_normalize().unwrap_or(DVec3::X);
+        let normal = (center - sun).cross(center_velocity - bodies.velocity(0)).try_normalize().unwrap_or(DVec3::Z);
+        let along = normal.cross(out);
+        let speed = (gm / radius).sqrt();
+        let index =
+            self.simulation.add_ship(ShipInit::new(class, center + out * radius, center_velocity + along * speed))?;
+        let id = format!("ship-{}", self.next_ship_number);
+        self.next_ship_number += 1;
+        self.ships.push(ShipRecord {
+            id: id.clone(),
+            owner: owner.to_owned(),
+            name: name.to_owned(),
+            class_name: class.name.to_owned(),
+        });
+        self.index_by_id.insert(id.clone(), index);
+        Ok(id)
+    }
+
+    /// Removes a ship; ships that targeted it go back to holding.
+    pub fn remove_ship(&mut self, id: &str) -> Result<(), WorldError> {
+        let index = self.ship_index(id)?;
+        let moved = self.simulation.remove_ship(index)?;
+        self.ships.swap_remove(index);
+        self.index_by_id.remove(id);
+        if moved.is_some() {
+            // The last ship now sits at `index`.
+            self.index_by_id.insert(self.ships[index].id.clone(), index);
+        }
+        Ok(())
+    }
+
+    /// Sets a ship's inputs and/or attitude mode (each only when given).
+    pub fn apply_control(
+        &mut self,
+        id: &str,
+        control: Option<ShipControl>,
+        mode: Option<AttitudeMode>,
+        target: Option<&TargetRef>,
+    ) -> Result<ShipView, WorldError> {
+        let index = self.ship_index(id)?;
+        let target = match target {
+            Some(TargetRef::Body(name)) => Some(AttitudeTarget::Body(self.body_index(name)?)),
+            Some(TargetRef::Ship(other)) => Some(AttitudeTarget::Ship(self.ship_index(other)?)),
+            None => None,
+        };
+        // Validate both before changing either, so a refused request changes nothing.
+        if let Some(control) = control {
+            control.validate()?;
+        }
+        if let Some(mode) = mode {
+            self.simulation.set_attitude_mode(index, mode, target)?;
+        }
+        if let Some(control) = control {
+            self.simulation.set_control(index, control)?;
+        }
+        self.ship(id)
+    }
+
+    /// One ship as the API shows it.
+    pub fn ship(&self, id: &str) -> Result<ShipView, WorldError> {
+        let index = self.ship_index(id)?;
+        Ok(self.ship_view(index))
+    }
+
+    fn ship_view(&self, index: usize) -> ShipView {
+        let state = self.simulation.ships().state(index);
+        ShipView {
+            record: self.ships[index].clone(),
+            surface_body: state.surface_body.map(|body| self.catalog[body].name.to_owned()),
+            target: state.target.map(|target| match target {
+                AttitudeTarget::Body(body) => TargetRef::Body(self.catalog[body].name.to_owned()),
+                AttitudeTarget::Ship(ship) => TargetRef::Ship(self.ships[ship].id.clone()),
+            }),
+            state,
+        }
+    }
+
+    /// Every ship, in a stable order (by id number).
+    #[must_use]
+    pub fn ships(&self) -> Vec<ShipView> {
+        let mut views: Vec<ShipView> = (0..self.ships.len()).map(|index| self.ship_view(index)).collect();
+        views.sort_by_key(|view| view.record.id.trim_start_matches("ship-").parse::<u64>().unwrap_or(u64::MAX));
+        views
+    }
+
+    /// Every body with its current state.
+    #[must_use]
+    pub fn bodies(&self) -> Vec<BodyView> {
+        let bodies = self.simulation.bodies();
+        self.catalog
+            .iter()
+            .enumerate()
+            .map(|(index, catalog)| BodyView {
+                catalog: catalog.clone(),
+                position: bodies.position(index),
+                velocity: bodies.velocity(index),
+            })
+            .collect()
+    }
+
+    /// A ship's predicted coasting path and its current orbit around its dominant body.
+    pub fn predict(
+        &self,
+        id: &str,
+        params: PredictionParams,
+    ) -> Result<(Trajectory, Option<String>, Option<OrbitalElements>), WorldError> {
+        let index = self.ship_index(id)?;
+        let trajectory = self.simulation.predict_ship_trajectory(index, params)?;
+        let orbit = self.simulation.ship_orbit(index)?;
+        let reference = trajectory.reference_body.map(|body| self.catalog[body].name.to_owned());
+        Ok((trajectory, reference, orbit.map(|(_, elements)| elements)))
+    }
+
+    /// Advances the world by `game_seconds` in `substeps` equal substeps as tick number `tick`.
+    /// CPU-heavy: the gRPC layer runs it off the async executor.
+    pub fn process_tick(&mut self, tick: u64, game_seconds: f64, substeps: u32) -> Result<TickOutcome, WorldError> {
+        if tick <= self.last_tick {
+            return Err(WorldError::StaleTick { requested: tick, last: self.last_tick });
+        }
+        self.simulation.set_substep(game_seconds / f64::from(substeps.max(1)))?;
+        let report = self.simulation.step(substeps);
+        self.last_tick = tick;
+        let drift = self.simulation.diagnostics().drift_since(&self.reference);
+        Ok(TickOutcome {
+            tick,
+            game_time: self.simulation.time(),
+            energy_drift: drift.energy,
+            momentum_drift: drift.linear_momentum,
+            angular_momentum_drift: drift.angular_momentum,
+            surface_events: report.events.len(),
+        })
+    }
+
+    /// A hash of the whole physical state: the CRC-32 the engine snapshot ends with, in hex.
+    /// Two worlds with the same hash stepped the same (bit-exact snapshots).
+    #[must_use]
+    pub fn state_hash(&self) -> String {
+        let bytes = self.simulation.to_snapshot();
+        let crc = bytes.get(bytes.len().saturating_sub(4)..).unwrap_or_default();
+        crc.iter().rev().map(|byte| format!("{byte:02x}")).collect()
+    }
+
+    /// The whole world as bytes: magic, metadata (JSON) length and metadata, engine snapshot.
+    pub fn to_snapshot(&self) -> Result<Vec<u8>, WorldError> {
+        let metadata = SnapshotMetadata {
+            ships: self.ships.clone(),
+            next_ship_number: self.next_ship_number,
+            last_tick: self.last_tick,
+            spawn_body: self.spawn.body.clone(),
+            spawn_altitude: self.spawn.altitude,
+        };
+        let metadata = serde_json::to_vec(&metadata).map_err(|error| WorldError::Snapshot(error.to_string()))?;
+        let mut bytes = Vec::with_capacity(16 + metadata.len());
+        bytes.extend_from_slice(SNAPSHOT_MAGIC);
+        bytes.extend_from_slice(&(metadata.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&metadata);
+        bytes.extend_from_slice(&self.simulation.to_snapshot());
+        Ok(bytes)
+    }
+
+    /// Restores a world written by [`World::to_snapshot`], with the catalog of this build.
+    /// Corrupt input is an error, never a panic.
+    pub fn from_snapshot(bytes: &[u8]) -> Result<Self, WorldError> {
+        let unreadable = |reason: &str| WorldError::Snapshot(reason.to_owned());
+        let rest = bytes.strip_prefix(SNAPSHOT_MAGIC.as_slice()).ok_or_else(|| unreadable("not a world snapshot"))?;
+        let (length, rest) = rest.split_first_chunk::<8>().ok_or_else(|| unreadable("truncated"))?;
+        let length = usize::try_from(u64::from_le_bytes(*length)).map_err(|_| unreadable("bad metadata length"))?;
+        if length > rest.len() {
+            return Err(unreadable("truncated metadata"));
+        }
+        let (metadata, engine) = rest.split_at(length);
+        let metadata: SnapshotMetadata =
+            serde_json::from_slice(metadata).map_err(|error| WorldError::Snapshot(error.to_string()))?;
+        let simulation = Simulation::from_snapshot(engine)?;
+        let (_, catalog) = galaxy_sim::scenes::solar_system_simulation(*simulation.params())?;
+        if catalog.len() != simulation.bodies().len() || metadata.ships.len() != simulation.ships().len() {
+            return Err(unreadable("the snapshot does not match this catalog or its ship list"));
+        }
+        let index_by_id: HashMap<String, usize> =
+            metadata.ships.iter().enumerate().map(|(index, ship)| (ship.id.clone(), index)).collect();
+        if index_by_id.len() != metadata.ships.len() {
+            return Err(unreadable("duplicate ship ids"));
+        }
+        let reference = simulation.diagnostics();
+        Ok(Self {
+            simulation,
+            catalog,
+            ships: metadata.ships,
+            index_by_id,
+            next_ship_number: metadata.next_ship_number,
+            last_tick: metadata.last_tick,
+            reference,
+            spawn: SpawnOrbit { body: metadata.spawn_body, altitude: metadata.spawn_altitude },
+        })
+    }
+}
