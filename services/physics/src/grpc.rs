@@ -8,6 +8,7 @@ use std::time::Instant;
 use galaxy_proto::convert;
 use galaxy_proto::v1;
 use galaxy_proto::v1::physics_server::Physics;
+use galaxy_storage::RedisStore;
 use tokio::sync::Mutex;
 use tonic::{Request, Response, Status};
 
@@ -40,13 +41,21 @@ struct StoredSnapshot {
 pub struct PhysicsService {
     world: Arc<Mutex<World>>,
     snapshots: Arc<Mutex<Vec<StoredSnapshot>>>,
+    state_store: Option<RedisStore>,
 }
 
 impl PhysicsService {
-    /// Serves `world`.
+    /// Serves `world`, keeping its state to itself.
     #[must_use]
     pub fn new(world: World) -> Self {
-        Self { world: Arc::new(Mutex::new(world)), snapshots: Arc::new(Mutex::new(Vec::new())) }
+        Self { world: Arc::new(Mutex::new(world)), snapshots: Arc::new(Mutex::new(Vec::new())), state_store: None }
+    }
+
+    /// Also publishes the state (JSON, see `World::published_state`) to Redis after every tick.
+    #[must_use]
+    pub fn with_state_store(mut self, redis: RedisStore) -> Self {
+        self.state_store = Some(redis);
+        self
     }
 }
 
@@ -112,26 +121,37 @@ impl Physics for PhysicsService {
     ) -> Result<Response<v1::ProcessTickResponse>, Status> {
         let tick = convert::tick_request(request.get_ref())?;
         let world = Arc::clone(&self.world);
-        let (outcome, step_seconds, state_hash) = tokio::task::spawn_blocking(move || {
+        let publish = self.state_store.is_some();
+        let (outcome, step_seconds, state_hash, published) = tokio::task::spawn_blocking(move || {
             let mut world = world.blocking_lock();
             let started = Instant::now();
-            let outcome = world.process_tick(tick.tick, tick.game_seconds, tick.substeps);
+            let outcome = world.process_tick(tick.tick, tick.game_seconds, tick.substeps)?;
             let step_seconds = started.elapsed().as_secs_f64();
-            outcome.map(|outcome| (outcome, step_seconds, world.state_hash()))
+            let published = if publish { Some(world.published_state()?) } else { None };
+            Ok::<_, WorldError>((outcome, step_seconds, world.state_hash(), published))
         })
         .await
         .map_err(|error| Status::internal(format!("tick task failed: {error}")))??;
+        let store_started = Instant::now();
+        // The tick has happened whatever the store says: a failed write is reported in the
+        // response (never an error, which would make the tick-engine retry a done tick).
+        let state_published = match (&self.state_store, published) {
+            (Some(redis), Some(published)) => redis.write_state(published).await.is_ok(),
+            _ => false,
+        };
+        let store_seconds = store_started.elapsed().as_secs_f64();
         Ok(Response::new(v1::ProcessTickResponse {
             tick: outcome.tick,
             game_time: outcome.game_time,
             step_seconds,
-            // NOTE: no command stream or external store is wired in yet; these phases take no time.
+            // NOTE: the command stream is not wired in yet; that phase takes no time.
             commands_seconds: 0.0,
-            store_seconds: 0.0,
+            store_seconds,
             energy_drift: outcome.energy_drift,
             momentum_drift: outcome.momentum_drift,
             angular_momentum_drift: outcome.angular_momentum_drift,
             state_hash,
+            state_published,
         }))
     }
 

@@ -150,6 +150,39 @@ struct SnapshotMetadata {
 
 const SNAPSHOT_MAGIC: &[u8; 8] = b"GXWORLD1";
 
+/// The real-time state as published to the state store after every tick (JSON, SI units):
+/// what gateways broadcast to players.
+#[derive(Debug, Serialize)]
+struct PublishedState<'a> {
+    tick: u64,
+    game_time: f64,
+    bodies: Vec<PublishedBody<'a>>,
+    ships: Vec<PublishedShip<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct PublishedBody<'a> {
+    name: &'a str,
+    position: [f64; 3],
+    velocity: [f64; 3],
+}
+
+#[derive(Debug, Serialize)]
+struct PublishedShip<'a> {
+    id: &'a str,
+    owner: &'a str,
+    name: &'a str,
+    class: &'a str,
+    position: [f64; 3],
+    velocity: [f64; 3],
+    /// w, x, y, z.
+    attitude: [f64; 4],
+    fuel: f64,
+    throttle: f64,
+    attitude_mode: &'static str,
+    status: &'static str,
+}
+
 impl World {
     /// The J2000 solar system (29 bodies), no ships, at tick 0.
     pub fn solar_system(params: SimParams, spawn: SpawnOrbit) -> Result<Self, WorldError> {
@@ -333,6 +366,52 @@ impl World {
             angular_momentum_drift: drift.angular_momentum,
             surface_events: report.events.len(),
         })
+    }
+
+    /// The state published after every tick, as JSON bytes (see `PublishedState`).
+    pub fn published_state(&self) -> Result<Vec<u8>, WorldError> {
+        let bodies = self.simulation.bodies();
+        let ships = self.simulation.ships();
+        let state = PublishedState {
+            tick: self.last_tick,
+            game_time: self.simulation.time(),
+            bodies: self
+                .catalog
+                .iter()
+                .enumerate()
+                .map(|(index, body)| PublishedBody {
+                    name: body.name,
+                    position: bodies.position(index).to_array(),
+                    velocity: bodies.velocity(index).to_array(),
+                })
+                .collect(),
+            ships: self
+                .ships
+                .iter()
+                .enumerate()
+                .map(|(index, record)| {
+                    let state = ships.state(index);
+                    PublishedShip {
+                        id: &record.id,
+                        owner: &record.owner,
+                        name: &record.name,
+                        class: &record.class_name,
+                        position: state.position.to_array(),
+                        velocity: state.velocity.to_array(),
+                        attitude: [state.attitude.w, state.attitude.x, state.attitude.y, state.attitude.z],
+                        fuel: state.fuel_mass,
+                        throttle: state.control.throttle,
+                        attitude_mode: state.attitude_mode.name(),
+                        status: match state.status {
+                            galaxy_engine::ShipStatus::Flying => "flying",
+                            galaxy_engine::ShipStatus::Landed => "landed",
+                            galaxy_engine::ShipStatus::Crashed => "crashed",
+                        },
+                    }
+                })
+                .collect(),
+        };
+        serde_json::to_vec(&state).map_err(|error| WorldError::Snapshot(error.to_string()))
     }
 
     /// A hash of the whole physical state: the CRC-32 the engine snapshot ends with, in hex.

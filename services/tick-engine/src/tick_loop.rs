@@ -62,10 +62,20 @@ pub struct TickRecord {
     pub state_hash: String,
 }
 
-/// Where completed ticks go: the Redis stream, or an in-process bus.
+/// Why a completed tick could not be recorded (the tick itself happened in physics).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("tick {tick} not recorded: {reason}")]
+pub struct TickSinkError {
+    /// The tick.
+    pub tick: u64,
+    /// What the store said.
+    pub reason: String,
+}
+
+/// Where completed ticks go: the Redis stream (and PostgreSQL tick log), or an in-process bus.
 pub trait TickSink: Send {
     /// Records a completed tick.
-    fn completed(&mut self, record: TickRecord) -> impl Future<Output = ()> + Send;
+    fn completed(&mut self, record: TickRecord) -> impl Future<Output = Result<(), TickSinkError>> + Send;
 }
 
 /// What the loop is told to do.
@@ -102,6 +112,8 @@ pub struct TickStatus {
     pub last_tick_seconds: f64,
     /// Ticks physics refused (retried under the same number).
     pub failed_ticks: u64,
+    /// Ticks that happened but could not be recorded (the store was down); never silent.
+    pub unrecorded_ticks: u64,
 }
 
 /// The handle services and tests use to steer the loop and read its status.
@@ -268,7 +280,8 @@ impl<T: TickTarget, S: TickSink> TickLoop<T, S> {
                 }
                 let window = self.recent.front().map_or(0.0, |&first| now.duration_since(first).as_secs_f64());
                 let actual_rate = if window > 0.0 { (self.recent.len() - 1) as f64 / window } else { 0.0 };
-                self.sink
+                let recorded = self
+                    .sink
                     .completed(TickRecord {
                         tick,
                         game_time: outcome.game_time,
@@ -277,7 +290,8 @@ impl<T: TickTarget, S: TickSink> TickLoop<T, S> {
                         catch_up,
                         state_hash: outcome.state_hash,
                     })
-                    .await;
+                    .await
+                    .is_ok();
                 self.publish(|status| {
                     status.tick = tick;
                     status.game_time = outcome.game_time;
@@ -288,6 +302,7 @@ impl<T: TickTarget, S: TickSink> TickLoop<T, S> {
                     status.ticks_behind = ticks_behind;
                     status.catch_up_ticks += u64::from(catch_up);
                     status.last_tick_seconds = physics_seconds;
+                    status.unrecorded_ticks += u64::from(!recorded);
                 });
                 true
             }

@@ -8,7 +8,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use galaxy_tick_engine::{PhysicsTick, TickError, TickLoop, TickRecord, TickSettings, TickSink, TickTarget};
+use galaxy_tick_engine::{
+    PhysicsTick, TickError, TickLoop, TickRecord, TickSettings, TickSink, TickSinkError, TickTarget,
+};
 
 #[derive(Clone, Default)]
 struct FakePhysics {
@@ -37,8 +39,9 @@ impl TickTarget for FakePhysics {
 struct MemorySink(Arc<Mutex<Vec<TickRecord>>>);
 
 impl TickSink for MemorySink {
-    async fn completed(&mut self, record: TickRecord) {
+    async fn completed(&mut self, record: TickRecord) -> Result<(), TickSinkError> {
         self.0.lock().unwrap().push(record);
+        Ok(())
     }
 }
 
