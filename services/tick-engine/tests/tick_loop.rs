@@ -183,7 +183,16 @@ async fn the_loop_drives_the_real_physics_service_over_grpc() {
     let fast = TickSettings { tick_rate_hz: 20.0, time_scale: 20.0, ..TickSettings::default() };
     let (tick_loop, control) =
         TickLoop::new(galaxy_tick_engine::GrpcPhysics::new(client), sink.clone(), fast, 0, 0.0, false).unwrap();
-    tokio::spawn(tick_loop.run(tokio::time::sleep(Duration::from_millis(600)))).await.unwrap();
+    // Run until five ticks are through (however busy the machine), then stop between ticks.
+    let mut watch = control.watch_status();
+    let five_ticks = async move {
+        while watch.borrow_and_update().tick < 5 {
+            if watch.changed().await.is_err() {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), tick_loop.run(five_ticks)).await.unwrap();
     let ticks = sink.ticks();
     assert!(ticks.len() >= 5, "{ticks:?}");
     assert_contiguous(&ticks);
