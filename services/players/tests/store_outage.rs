@@ -19,7 +19,7 @@ async fn login_register_and_validation_are_unavailable_quickly_when_the_database
 
         let started = Instant::now();
         let status = expect_code(players.login("alice", PASSWORD).await, Code::Unavailable);
-        assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+        assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
         assert_eq!(status.message(), "player store unavailable; try again later");
 
         expect_code(players.validate(&session.token).await, Code::Unavailable);

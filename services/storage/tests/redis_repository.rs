@@ -157,7 +157,8 @@ async fn a_blocked_reader_does_not_delay_commands() {
             assert_eq!(store.read_state().await.expect("read").as_deref(), Some(&[round; 1024][..]));
         }
         let took = started.elapsed();
-        assert!(took < Duration::from_millis(1_000), "commands waited for the blocked reader: {took:?}");
+        // NOTE: well under the reader's 3 s block: a margin for a loaded CI machine.
+        assert!(took < Duration::from_millis(2_500), "commands waited for the blocked reader: {took:?}");
         assert!(!blocked.is_finished(), "the reader should still be waiting");
         blocked.abort();
     })

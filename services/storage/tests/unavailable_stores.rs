@@ -48,7 +48,7 @@ async fn postgres_on_a_closed_port_is_unavailable_at_once() {
     let config = short_postgres_timeouts(format!("postgres://postgres@{CLOSED_PORT}/galaxy"));
     let started = Instant::now();
     assert_unavailable(within(Duration::from_secs(5), PostgresStore::connect(&config)).await);
-    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(4), "took {:?}", started.elapsed());
 }
 
 #[tokio::test]
@@ -58,7 +58,7 @@ async fn postgres_that_never_answers_is_unavailable_within_the_connect_timeout()
     let started = Instant::now();
     assert_unavailable(within(Duration::from_secs(5), PostgresStore::connect(&config)).await);
     let took = started.elapsed();
-    assert!(took >= Duration::from_millis(450) && took < Duration::from_secs(2), "took {took:?}");
+    assert!(took >= Duration::from_millis(450) && took < Duration::from_secs(4), "took {took:?}");
 }
 
 #[tokio::test]
@@ -76,7 +76,7 @@ async fn postgres_hanging_mid_run_fails_calls_within_the_query_timeout() {
             let started = Instant::now();
             assert_unavailable(within(Duration::from_secs(5), store.load_config()).await);
             let took = started.elapsed();
-            assert!(took < Duration::from_millis(1_500), "took {took:?} with an 800 ms query timeout");
+            assert!(took < Duration::from_secs(3), "took {took:?} with an 800 ms query timeout");
         }
 
         // The server comes back: fresh connections replace the broken ones and calls succeed again.
@@ -115,7 +115,7 @@ async fn a_database_that_disappears_makes_calls_unavailable_not_internal() {
 
         let started = Instant::now();
         assert_unavailable(within(Duration::from_secs(5), store.load_config()).await);
-        assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+        assert!(started.elapsed() < Duration::from_secs(4), "took {:?}", started.elapsed());
         store.close();
     })
     .await;
@@ -126,7 +126,7 @@ async fn redis_on_a_closed_port_is_unavailable_at_once() {
     let config = short_redis_timeouts(CLOSED_PORT.parse().expect("address"));
     let started = Instant::now();
     assert_unavailable(within(Duration::from_secs(5), RedisStore::connect(&config)).await);
-    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(4), "took {:?}", started.elapsed());
 }
 
 #[tokio::test]
@@ -135,7 +135,7 @@ async fn redis_that_never_answers_is_unavailable_within_the_connect_timeout() {
     let config = short_redis_timeouts(address);
     let started = Instant::now();
     assert_unavailable(within(Duration::from_secs(5), RedisStore::connect(&config)).await);
-    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
 }
 
 #[tokio::test]
@@ -151,7 +151,7 @@ async fn redis_outages_fail_commands_fast_and_the_store_reconnects_by_itself() {
         assert_unavailable(store.write_state(&b"during"[..]).await);
         assert_unavailable(store.append(StreamName::TickCompleted, &[("tick", b"1")]).await);
         let took = started.elapsed();
-        assert!(took < Duration::from_secs(3), "two commands took {took:?} with a 500 ms command timeout");
+        assert!(took < Duration::from_secs(5), "two commands took {took:?} with a 500 ms command timeout");
 
         proxy.set_mode(ProxyMode::Cut);
         tokio::time::sleep(Duration::from_millis(200)).await;
