@@ -1,0 +1,639 @@
+// The 3D view. Floating origin: every frame the caller gives f64 world positions; we subtract the
+// origin (your ship, or the map's focus) in f64 and only then hand the small differences to three.js
+// (whose GPU maths is float32). A logarithmic depth buffer covers metres to the outer planets.
+import * as THREE from "three";
+import { CSS2DObject, CSS2DRenderer } from "three/addons/renderers/CSS2DRenderer.js";
+import type { BodyCatalog, Quat, Vec3 } from "./types";
+
+export type CameraMode = "cockpit" | "chase" | "map";
+
+export interface ShipView {
+  id: string;
+  name: string;
+  position: Vec3;
+  attitude: Quat;
+  throttle: number;
+  label: boolean;
+  target: boolean;
+}
+
+export interface Frame {
+  /** Where the floating origin is (f64 world). */
+  origin: Vec3;
+  own: { position: Vec3; attitude: Quat; throttle: number } | null;
+  bodies: Map<string, Vec3>;
+  ships: ShipView[];
+  mapFocus: Vec3;
+  targetBody: string | null;
+}
+
+const tmpQ = new THREE.Quaternion();
+const tmpV = new THREE.Vector3();
+const tmpM = new THREE.Matrix4();
+const toThreeQ = (q: Quat, out = tmpQ) => out.set(q[1], q[2], q[3], q[0]);
+/** Turns a three.js camera (looking down −Z) into one looking down the ship's +Z. */
+const CAMERA_FLIP = new THREE.Quaternion().setFromAxisAngle(new THREE.Vector3(0, 1, 0), Math.PI);
+
+function hashString(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+function rng(seed: number) {
+  let s = seed || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return ((s >>> 0) % 100000) / 100000;
+  };
+}
+
+/** A procedural surface: bands for gas giants, blotches for rocky bodies (no downloads). */
+function bodyTexture(body: BodyCatalog): THREE.Texture {
+  const w = 256;
+  const h = 128;
+  const canvas = document.createElement("canvas");
+  canvas.width = w;
+  canvas.height = h;
+  const ctx = canvas.getContext("2d")!;
+  const base = new THREE.Color(body.color);
+  const rand = rng(hashString(body.name));
+  const gas = body.radius > 2e7 && body.kind !== "star";
+  ctx.fillStyle = `#${base.getHexString()}`;
+  ctx.fillRect(0, 0, w, h);
+  if (gas) {
+    for (let y = 0; y < h; y++) {
+      const k = 0.82 + 0.3 * Math.sin(y * 0.21 + rand() * 0.3) * Math.sin(y * 0.047 + 1.3) + 0.06 * rand();
+      const c = base.clone().multiplyScalar(k);
+      ctx.fillStyle = `#${c.getHexString()}`;
+      ctx.fillRect(0, y, w, 1);
+    }
+  } else {
+    for (let i = 0; i < 220; i++) {
+      const k = 0.7 + 0.5 * rand();
+      const c = base.clone().multiplyScalar(k);
+      ctx.fillStyle = `#${c.getHexString()}`;
+      ctx.globalAlpha = 0.35;
+      ctx.beginPath();
+      ctx.ellipse(rand() * w, rand() * h, 3 + rand() * 22, 2 + rand() * 10, 0, 0, Math.PI * 2);
+      ctx.fill();
+    }
+    ctx.globalAlpha = 1;
+    if (body.name === "Earth") {
+      // Polar caps and some cloud streaks.
+      ctx.fillStyle = "rgba(255,255,255,0.85)";
+      ctx.fillRect(0, 0, w, 9);
+      ctx.fillRect(0, h - 9, w, 9);
+      ctx.fillStyle = "rgba(60,140,60,0.55)";
+      for (let i = 0; i < 14; i++) {
+        ctx.beginPath();
+        ctx.ellipse(rand() * w, 25 + rand() * 78, 8 + rand() * 25, 6 + rand() * 16, rand() * 3, 0, Math.PI * 2);
+        ctx.fill();
+      }
+      ctx.fillStyle = "rgba(255,255,255,0.35)";
+      for (let i = 0; i < 30; i++) ctx.fillRect(rand() * w, rand() * h, 20 + rand() * 50, 2);
+    }
+  }
+  const tex = new THREE.CanvasTexture(canvas);
+  tex.colorSpace = THREE.SRGBColorSpace;
+  tex.anisotropy = 4;
+  return tex;
+}
+
+function glowTexture(inner: string, outer: string): THREE.Texture {
+  const s = 128;
+  const canvas = document.createElement("canvas");
+  canvas.width = s;
+  canvas.height = s;
+  const ctx = canvas.getContext("2d")!;
+  const g = ctx.createRadialGradient(s / 2, s / 2, 0, s / 2, s / 2, s / 2);
+  g.addColorStop(0, inner);
+  g.addColorStop(0.2, inner);
+  g.addColorStop(0.45, outer);
+  g.addColorStop(1, "rgba(0,0,0,0)");
+  ctx.fillStyle = g;
+  ctx.fillRect(0, 0, s, s);
+  const tex = new THREE.CanvasTexture(canvas);
+  tex.colorSpace = THREE.SRGBColorSpace;
+  return tex;
+}
+
+/** A small spaceship built along +Z (forward), +Y up; about 30 m long. */
+function shipGeometry(): THREE.BufferGeometry[] {
+  const hull = new THREE.CylinderGeometry(2.2, 3.2, 18, 12);
+  hull.rotateX(Math.PI / 2);
+  const nose = new THREE.ConeGeometry(2.2, 9, 12);
+  nose.rotateX(Math.PI / 2);
+  nose.translate(0, 0, 13.5);
+  const wings = new THREE.BoxGeometry(20, 0.6, 7);
+  wings.translate(0, -0.8, -5);
+  const fin = new THREE.BoxGeometry(0.6, 6, 5);
+  fin.translate(0, 3.5, -6.5);
+  const nozzle = new THREE.CylinderGeometry(2.6, 1.8, 3, 12, 1, true);
+  nozzle.rotateX(Math.PI / 2);
+  nozzle.translate(0, 0, -10.5);
+  return [hull, nose, wings, fin, nozzle];
+}
+
+function mergedShipGeometry(): THREE.BufferGeometry {
+  // Hand-rolled merge of non-indexed copies (avoids pulling BufferGeometryUtils).
+  const parts = shipGeometry().map((g) => g.toNonIndexed());
+  const count = parts.reduce((n, g) => n + g.attributes.position.count, 0);
+  const pos = new Float32Array(count * 3);
+  const nor = new Float32Array(count * 3);
+  let o = 0;
+  for (const g of parts) {
+    pos.set(g.attributes.position.array as Float32Array, o * 3);
+    nor.set(g.attributes.normal.array as Float32Array, o * 3);
+    o += g.attributes.position.count;
+  }
+  const out = new THREE.BufferGeometry();
+  out.setAttribute("position", new THREE.BufferAttribute(pos, 3));
+  out.setAttribute("normal", new THREE.BufferAttribute(nor, 3));
+  return out;
+}
+
+/** Whether WebGL runs on the CPU (no GPU): then quality settings go down to keep the frame rate. */
+export function isSoftwareRenderer(): boolean {
+  try {
+    const gl = document.createElement("canvas").getContext("webgl2") ?? document.createElement("canvas").getContext("webgl");
+    if (!gl) return true;
+    const ext = gl.getExtension("WEBGL_debug_renderer_info");
+    const name = String(ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+    gl.getExtension("WEBGL_lose_context")?.loseContext();
+    return /swiftshader|llvmpipe|software|softpipe/i.test(name);
+  } catch {
+    return false;
+  }
+}
+
+/** A thin glowing shell (Fresnel rim, brighter on the day side) for bodies with an atmosphere. */
+function atmosphereMaterial(color: number): THREE.ShaderMaterial {
+  return new THREE.ShaderMaterial({
+    uniforms: { glow: { value: new THREE.Color(color) }, sunView: { value: new THREE.Vector3(0, 0, 1) } },
+    vertexShader: `
+      #include <common>
+      #include <logdepthbuf_pars_vertex>
+      varying vec3 vNormal;
+      varying vec3 vView;
+      void main() {
+        vec4 mv = modelViewMatrix * vec4(position, 1.0);
+        vNormal = normalize(normalMatrix * normal);
+        vView = normalize(-mv.xyz);
+        gl_Position = projectionMatrix * mv;
+        #include <logdepthbuf_vertex>
+      }`,
+    fragmentShader: `
+      #include <common>
+      #include <logdepthbuf_pars_fragment>
+      uniform vec3 glow;
+      uniform vec3 sunView;
+      varying vec3 vNormal;
+      varying vec3 vView;
+      void main() {
+        #include <logdepthbuf_fragment>
+        float rim = pow(1.0 - abs(dot(vNormal, vView)), 2.5);
+        float day = smoothstep(-0.35, 0.4, dot(vNormal, sunView));
+        gl_FragColor = vec4(glow * rim * (0.08 + 1.4 * day), rim);
+      }`,
+    transparent: true,
+    blending: THREE.AdditiveBlending,
+    depthWrite: false,
+  });
+}
+
+const ATMOSPHERES: Record<string, number> = { Earth: 0x5aa8ff, Venus: 0xffe2a8, Mars: 0xff9a6a, Titan: 0xffb45a, Jupiter: 0xf2d9b0, Saturn: 0xf5e6b8, Uranus: 0xa8f0ff, Neptune: 0x6f9bff };
+
+interface BodyObj {
+  catalog: BodyCatalog;
+  mesh: THREE.Mesh;
+  atmosphere: THREE.Mesh | null;
+  label: CSS2DObject;
+  labelEl: HTMLDivElement;
+  radiusShown: number;
+}
+
+const MAX_SHIP_INSTANCES = 4096;
+
+export class SpaceView {
+  readonly renderer: THREE.WebGLRenderer;
+  readonly software: boolean;
+  readonly labels: CSS2DRenderer;
+  readonly scene = new THREE.Scene();
+  readonly camera = new THREE.PerspectiveCamera(60, 1, 0.5, 1e14);
+  mode: CameraMode = "chase";
+  exaggerate = false;
+  /** Map camera: distance from the focus (m), azimuth and elevation (rad). */
+  map = { distance: 3e8, azimuth: -Math.PI / 2, elevation: 0.9 };
+  /** Chase camera offsets (drag to look around). */
+  chase = { yaw: 0.45, pitch: 0.22, distance: 75 };
+
+  private bodies = new Map<string, BodyObj>();
+  private sunLight = new THREE.PointLight(0xffffff, 3.2, 0, 0);
+  private sunGlow: THREE.Sprite;
+  private stars: THREE.Points;
+  private ownShip: THREE.Group;
+  private flame: THREE.Mesh;
+  private otherShips: THREE.InstancedMesh;
+  private shipLabels = new Map<string, { obj: CSS2DObject; el: HTMLDivElement }>();
+  private prediction: THREE.Line;
+  private predictionRef: string | null = null;
+  private orbitLines = new Map<string, { line: THREE.Line; parent: string }>();
+  private ownLabel: CSS2DObject;
+
+  constructor(private container: HTMLElement) {
+    // A software renderer (SwiftShader, llvmpipe: no GPU) gets no MSAA and fewer pixels.
+    this.software = isSoftwareRenderer();
+    this.renderer = new THREE.WebGLRenderer({ antialias: !this.software, logarithmicDepthBuffer: true, powerPreference: "high-performance" });
+    this.renderer.setPixelRatio(this.software ? Math.min(window.devicePixelRatio, 1) : Math.min(window.devicePixelRatio, 2));
+    this.renderer.toneMapping = THREE.ACESFilmicToneMapping;
+    this.renderer.toneMappingExposure = 1.1;
+    this.renderer.domElement.id = "space";
+    container.appendChild(this.renderer.domElement);
+    this.labels = new CSS2DRenderer();
+    this.labels.domElement.className = "labels";
+    container.appendChild(this.labels.domElement);
+
+    this.scene.background = new THREE.Color(0x01020a);
+    this.scene.add(new THREE.AmbientLight(0x8090b0, 0.22));
+    this.scene.add(this.sunLight);
+
+    this.stars = this.makeStars();
+    this.scene.add(this.stars);
+
+    this.sunGlow = new THREE.Sprite(
+      new THREE.SpriteMaterial({
+        map: glowTexture("rgba(255,250,230,1)", "rgba(255,170,60,0.35)"),
+        blending: THREE.AdditiveBlending,
+        depthWrite: false,
+        transparent: true,
+      }),
+    );
+    this.sunGlow.visible = false;
+    this.scene.add(this.sunGlow);
+
+    // Your ship.
+    this.ownShip = new THREE.Group();
+    const hullMat = new THREE.MeshStandardMaterial({ color: 0xc9d2de, metalness: 0.55, roughness: 0.4, emissive: 0x0b1018 });
+    const accentMat = new THREE.MeshStandardMaterial({ color: 0xff8a1f, metalness: 0.3, roughness: 0.5, emissive: 0x2a0e00 });
+    const nozzleMat = new THREE.MeshStandardMaterial({ color: 0x30343a, metalness: 0.8, roughness: 0.3, side: THREE.DoubleSide });
+    const mats = [hullMat, hullMat, accentMat, accentMat, nozzleMat];
+    shipGeometry().forEach((g, i) => this.ownShip.add(new THREE.Mesh(g, mats[i])));
+    const flameGeo = new THREE.ConeGeometry(2.1, 1, 16, 1, true);
+    flameGeo.rotateX(-Math.PI / 2);
+    flameGeo.translate(0, 0, -0.5);
+    this.flame = new THREE.Mesh(
+      flameGeo,
+      new THREE.MeshBasicMaterial({ color: 0x7fc8ff, transparent: true, opacity: 0.85, blending: THREE.AdditiveBlending, depthWrite: false }),
+    );
+    this.flame.position.z = -12;
+    this.ownShip.add(this.flame);
+    this.scene.add(this.ownShip);
+    const ownEl = document.createElement("div");
+    ownEl.className = "label own";
+    ownEl.textContent = "YOU";
+    this.ownLabel = new CSS2DObject(ownEl);
+    this.scene.add(this.ownLabel);
+
+    // Everyone else's ships: one instanced mesh.
+    this.otherShips = new THREE.InstancedMesh(
+      mergedShipGeometry(),
+      new THREE.MeshStandardMaterial({ color: 0x9fb4d0, metalness: 0.5, roughness: 0.45, emissive: 0x0a1420 }),
+      MAX_SHIP_INSTANCES,
+    );
+    this.otherShips.count = 0;
+    this.otherShips.frustumCulled = false;
+    this.scene.add(this.otherShips);
+
+    this.prediction = new THREE.Line(
+      new THREE.BufferGeometry(),
+      new THREE.LineBasicMaterial({ color: 0x35e0ff, transparent: true, opacity: 0.9 }),
+    );
+    this.prediction.frustumCulled = false;
+    this.prediction.visible = false;
+    this.scene.add(this.prediction);
+
+    this.resize();
+    window.addEventListener("resize", this.resize);
+    this.attachMouse();
+  }
+
+  dispose(): void {
+    window.removeEventListener("resize", this.resize);
+    this.renderer.dispose();
+    this.renderer.domElement.remove();
+    this.labels.domElement.remove();
+  }
+
+  private resize = () => {
+    const w = this.container.clientWidth || window.innerWidth;
+    const h = this.container.clientHeight || window.innerHeight;
+    this.renderer.setSize(w, h);
+    this.labels.setSize(w, h);
+    this.camera.aspect = w / h;
+    this.camera.updateProjectionMatrix();
+  };
+
+  private attachMouse(): void {
+    const el = this.labels.domElement;
+    let dragging = false;
+    let lx = 0;
+    let ly = 0;
+    el.addEventListener("pointerdown", (e) => {
+      dragging = true;
+      lx = e.clientX;
+      ly = e.clientY;
+      el.setPointerCapture(e.pointerId);
+    });
+    el.addEventListener("pointerup", (e) => {
+      dragging = false;
+      el.releasePointerCapture(e.pointerId);
+    });
+    el.addEventListener("pointermove", (e) => {
+      if (!dragging) return;
+      const dx = (e.clientX - lx) * 0.005;
+      const dy = (e.clientY - ly) * 0.005;
+      lx = e.clientX;
+      ly = e.clientY;
+      if (this.mode === "map") {
+        this.map.azimuth -= dx;
+        this.map.elevation = Math.max(-1.55, Math.min(1.55, this.map.elevation + dy));
+      } else if (this.mode === "chase") {
+        this.chase.yaw -= dx;
+        this.chase.pitch = Math.max(-1.4, Math.min(1.4, this.chase.pitch + dy));
+      }
+    });
+    el.addEventListener(
+      "wheel",
+      (e) => {
+        e.preventDefault();
+        // Proportional to the wheel distance (one notch ≈ 100 px ≈ 16%), capped per event.
+        const k = Math.exp(Math.max(-3, Math.min(3, e.deltaY * 0.0015)));
+        if (this.mode === "map") this.map.distance = Math.max(2e4, Math.min(3e13, this.map.distance * k));
+        else if (this.mode === "chase") this.chase.distance = Math.max(25, Math.min(5000, this.chase.distance * k));
+      },
+      { passive: false },
+    );
+  }
+
+  private makeStars(): THREE.Points {
+    const n = 6000;
+    const pos = new Float32Array(n * 3);
+    const col = new Float32Array(n * 3);
+    const rand = rng(12345);
+    const c = new THREE.Color();
+    for (let i = 0; i < n; i++) {
+      // Uniform on the sphere, with a denser band (a hint of the Milky Way).
+      let z = 2 * rand() - 1;
+      if (i % 3 === 0) z *= 0.15;
+      const phi = 2 * Math.PI * rand();
+      const r = Math.sqrt(1 - z * z);
+      pos.set([r * Math.cos(phi), z, r * Math.sin(phi)], i * 3);
+      const t = rand();
+      c.setHSL(t < 0.3 ? 0.6 : t < 0.6 ? 0.12 : 0.0, t < 0.6 ? 0.5 : 0.1, 0.55 + 0.45 * rand() ** 3);
+      col.set([c.r, c.g, c.b], i * 3);
+    }
+    const g = new THREE.BufferGeometry();
+    g.setAttribute("position", new THREE.BufferAttribute(pos, 3));
+    g.setAttribute("color", new THREE.BufferAttribute(col, 3));
+    const m = new THREE.PointsMaterial({ size: 1.6, sizeAttenuation: false, vertexColors: true, depthWrite: false });
+    const p = new THREE.Points(g, m);
+    p.frustumCulled = false;
+    p.renderOrder = -1;
+    return p;
+  }
+
+  setCatalog(bodies: BodyCatalog[]): void {
+    for (const b of this.bodies.values()) {
+      this.scene.remove(b.mesh, b.label);
+      b.labelEl.remove();
+    }
+    this.bodies.clear();
+    const geo = new THREE.SphereGeometry(1, 64, 32);
+    geo.rotateX(Math.PI / 2); // poles along world Z (the ecliptic north)
+    for (const body of bodies) {
+      const star = body.kind === "star";
+      const mat = star
+        ? new THREE.MeshBasicMaterial({ color: new THREE.Color(body.color || 0xfff2c0).multiplyScalar(1.6) })
+        : new THREE.MeshStandardMaterial({ map: bodyTexture(body), roughness: 0.95, metalness: 0 });
+      const mesh = new THREE.Mesh(geo, mat);
+      mesh.name = body.name;
+      this.scene.add(mesh);
+      const el = document.createElement("div");
+      el.className = `label body ${body.kind}`;
+      el.innerHTML = `<span class="dot" style="background:#${new THREE.Color(body.color).getHexString()}"></span><span class="name"></span>`;
+      el.querySelector(".name")!.textContent = body.name;
+      const label = new CSS2DObject(el);
+      label.center.set(0, 0.5);
+      this.scene.add(label);
+      let atmosphere: THREE.Mesh | null = null;
+      if (ATMOSPHERES[body.name] !== undefined) {
+        atmosphere = new THREE.Mesh(geo, atmosphereMaterial(ATMOSPHERES[body.name]));
+        atmosphere.scale.setScalar(body.radius > 2e7 ? 1.03 : 1.018);
+        mesh.add(atmosphere);
+      }
+      this.bodies.set(body.name, { catalog: body, mesh, atmosphere, label, labelEl: el, radiusShown: body.radius });
+    }
+  }
+
+  /** Planet and moon orbit lines: points relative to their parent (m). */
+  setOrbitLines(lines: { name: string; parent: string; points: Vec3[]; color: number }[]): void {
+    for (const o of this.orbitLines.values()) {
+      this.scene.remove(o.line);
+      o.line.geometry.dispose();
+    }
+    this.orbitLines.clear();
+    for (const l of lines) {
+      const g = new THREE.BufferGeometry();
+      g.setAttribute("position", new THREE.BufferAttribute(new Float32Array(l.points.flat()), 3));
+      const line = new THREE.Line(
+        g,
+        new THREE.LineBasicMaterial({ color: new THREE.Color(l.color).lerp(new THREE.Color(0x6688aa), 0.5), transparent: true, opacity: 0.45 }),
+      );
+      line.frustumCulled = false;
+      this.scene.add(line);
+      this.orbitLines.set(l.name, { line, parent: l.parent });
+    }
+  }
+
+  /** The server's predicted path of your ship: points relative to `reference` (m). */
+  setPrediction(reference: string | null, points: Vec3[] | null): void {
+    this.predictionRef = points && points.length >= 2 ? reference : null;
+    const g = this.prediction.geometry;
+    if (!points || points.length < 2 || !reference) {
+      this.prediction.visible = false;
+      return;
+    }
+    g.setAttribute("position", new THREE.BufferAttribute(new Float32Array(points.flat()), 3));
+    g.computeBoundingSphere();
+    this.prediction.visible = true;
+  }
+
+  /** Projects a world direction (unit) from the camera onto the screen: [x, y] px or null if behind. */
+  projectDirection(dir: Vec3): [number, number] | null {
+    tmpV.set(dir[0], dir[1], dir[2]).multiplyScalar(1000).add(this.camera.position);
+    tmpV.project(this.camera);
+    if (tmpV.z > 1 || tmpV.z < -1) return null;
+    const w = this.renderer.domElement.clientWidth;
+    const h = this.renderer.domElement.clientHeight;
+    return [((tmpV.x + 1) / 2) * w, ((1 - tmpV.y) / 2) * h];
+  }
+
+  render(f: Frame): void {
+    const o = f.origin;
+    const rel = (p: Vec3, out: THREE.Vector3) => out.set(p[0] - o[0], p[1] - o[1], p[2] - o[2]);
+    const map = this.mode === "map";
+
+    // Bodies.
+    for (const [name, b] of this.bodies) {
+      const p = f.bodies.get(name);
+      b.mesh.visible = b.label.visible = !!p;
+      if (!p) continue;
+      rel(p, b.mesh.position);
+      let r = b.catalog.radius;
+      if (this.exaggerate) {
+        const parent = b.catalog.parent ? f.bodies.get(b.catalog.parent) : null;
+        const d = parent ? Math.hypot(p[0] - parent[0], p[1] - parent[1], p[2] - parent[2]) : Infinity;
+        r = b.catalog.kind === "star" ? r * 8 : Math.max(r, Math.min(r * 60, d * 0.2));
+        // Never swallow the camera: stay within half the distance to the view's origin.
+        r = Math.max(b.catalog.radius, Math.min(r, 0.5 * b.mesh.position.length()));
+      }
+      b.radiusShown = r;
+      b.mesh.scale.setScalar(r);
+      b.label.position.copy(b.mesh.position);
+      b.labelEl.classList.toggle("target", f.targetBody === name);
+      if (b.catalog.kind === "star") {
+        this.sunLight.position.copy(b.mesh.position);
+        this.sunGlow.visible = true;
+        this.sunGlow.position.copy(b.mesh.position);
+        this.sunGlow.scale.setScalar(r * 9);
+      }
+    }
+    // Labels only for bodies big enough to matter from here (moons declutter in the map).
+    const camDist = map ? this.map.distance : 0;
+    for (const b of this.bodies.values()) {
+      if (!b.mesh.visible) continue;
+      const moon = b.catalog.kind === "moon";
+      const hide = map && moon && camDist > 5e10 && f.targetBody !== b.catalog.name;
+      b.label.visible = !hide;
+    }
+
+    // Orbit lines (map only: at cockpit distances float32 line vertices would be coarse).
+    for (const [name, ol] of this.orbitLines) {
+      const parent = f.bodies.get(ol.parent);
+      const moonOfPlanet = this.bodies.get(name)?.catalog.kind === "moon";
+      ol.line.visible = map && !!parent && !(moonOfPlanet && camDist > 5e10);
+      if (parent) rel(parent, ol.line.position);
+    }
+
+    // Prediction line, relative to its reference body.
+    // (Not in the cockpit, where it would only be a line hanging from the prograde marker.)
+    if (this.predictionRef) {
+      const ref = f.bodies.get(this.predictionRef);
+      if (ref) rel(ref, this.prediction.position);
+      this.prediction.visible = !!ref && this.mode !== "cockpit";
+    }
+
+    // Your ship.
+    if (f.own) {
+      rel(f.own.position, this.ownShip.position);
+      toThreeQ(f.own.attitude, this.ownShip.quaternion);
+      const t = f.own.throttle;
+      this.flame.visible = t > 0.001;
+      this.flame.scale.set(0.6 + 0.4 * t, 0.6 + 0.4 * t, 6 + 26 * t * (0.9 + 0.1 * Math.sin(performance.now() / 40)));
+      this.ownShip.visible = this.mode === "chase";
+      this.ownLabel.visible = map;
+      this.ownLabel.position.copy(this.ownShip.position);
+    } else {
+      this.ownShip.visible = false;
+      this.ownLabel.visible = false;
+    }
+
+    // Other ships.
+    let n = 0;
+    const seen = new Set<string>();
+    for (const s of f.ships) {
+      if (n >= MAX_SHIP_INSTANCES) break;
+      rel(s.position, tmpV);
+      toThreeQ(s.attitude);
+      tmpM.compose(tmpV, tmpQ, new THREE.Vector3(1, 1, 1));
+      this.otherShips.setMatrixAt(n++, tmpM);
+      if (s.label || s.target) {
+        seen.add(s.id);
+        let l = this.shipLabels.get(s.id);
+        if (!l) {
+          const el = document.createElement("div");
+          el.className = "label ship";
+          const obj = new CSS2DObject(el);
+          obj.center.set(0, 1.2);
+          this.scene.add(obj);
+          l = { obj, el };
+          this.shipLabels.set(s.id, l);
+        }
+        const dist = f.own ? Math.hypot(s.position[0] - f.own.position[0], s.position[1] - f.own.position[1], s.position[2] - f.own.position[2]) : 0;
+        const text = `${s.name} · ${dist < 1e4 ? dist.toFixed(0) + " m" : (dist / 1000).toFixed(0) + " km"}`;
+        if (l.el.textContent !== text) l.el.textContent = text;
+        l.el.classList.toggle("target", s.target);
+        l.obj.position.copy(tmpV);
+      }
+    }
+    this.otherShips.count = n;
+    this.otherShips.instanceMatrix.needsUpdate = true;
+    for (const [id, l] of this.shipLabels) {
+      if (!seen.has(id)) {
+        this.scene.remove(l.obj);
+        l.el.remove();
+        this.shipLabels.delete(id);
+      }
+    }
+
+    // Camera.
+    const cam = this.camera;
+    if (map) {
+      rel(f.mapFocus, tmpV);
+      const { distance: d, azimuth: az, elevation: el } = this.map;
+      cam.up.set(0, 0, 1);
+      cam.position.set(tmpV.x + d * Math.cos(el) * Math.cos(az), tmpV.y + d * Math.cos(el) * Math.sin(az), tmpV.z + d * Math.sin(el));
+      cam.lookAt(tmpV);
+      cam.near = Math.max(1, d * 1e-4);
+    } else if (f.own) {
+      const q = toThreeQ(f.own.attitude, new THREE.Quaternion());
+      if (this.mode === "cockpit") {
+        cam.position.set(0, 1.8, 10).applyQuaternion(q).add(this.ownShip.position);
+        cam.quaternion.copy(q).multiply(CAMERA_FLIP);
+      } else {
+        const { yaw, pitch, distance } = this.chase;
+        const off = new THREE.Vector3(
+          -Math.sin(yaw) * Math.cos(pitch) * distance,
+          Math.sin(pitch) * distance,
+          -Math.cos(yaw) * Math.cos(pitch) * distance,
+        ).applyQuaternion(q);
+        cam.position.copy(this.ownShip.position).add(off);
+        cam.up.set(0, 1, 0).applyQuaternion(q);
+        cam.lookAt(new THREE.Vector3(0, 4, 0).applyQuaternion(q).add(this.ownShip.position));
+      }
+      cam.near = 0.5;
+    }
+    cam.updateProjectionMatrix();
+    this.stars.position.copy(cam.position);
+    this.stars.scale.setScalar(map ? Math.max(1e9, this.map.distance * 100) : 1e9);
+
+    // Atmospheres need the Sun's direction in view space.
+    cam.updateMatrixWorld();
+    const sunWorld = this.sunLight.position;
+    for (const b of this.bodies.values()) {
+      if (!b.atmosphere || !b.mesh.visible) continue;
+      const u = (b.atmosphere.material as THREE.ShaderMaterial).uniforms.sunView.value as THREE.Vector3;
+      u.copy(sunWorld).sub(b.mesh.position).normalize().transformDirection(cam.matrixWorldInverse);
+    }
+    this.renderer.render(this.scene, cam);
+    this.labels.render(this.scene, cam);
+  }
+
+  /** Radius as drawn (exaggerated or true). */
+  shownRadius(name: string): number | null {
+    return this.bodies.get(name)?.radiusShown ?? null;
+  }
+}
