@@ -26,7 +26,7 @@ COPY deploy/docker/nginx.conf /etc/nginx/nginx.conf
 COPY --from=build /app/dist/ /usr/share/nginx/html/
 EXPOSE 8080
 # Kubernetes probes /healthz itself; this is for plain `docker run` / compose.
-HEALTHCHECK --interval=30s --timeout=3s --retries=3 CMD wget -q -O /dev/null http://127.0.0.1:8080/healthz || exit 1
+HEALTHCHECK --interval=30s --timeout=3s --retries=3 CMD ["/bin/sh", "-c", "wget -q -O /dev/null http://127.0.0.1:8080/healthz || exit 1"]
 # 101 is the image's own `nginx` user; numeric so runAsNonRoot can verify it.
 USER 101:101
 CMD ["nginx", "-g", "daemon off;"]
