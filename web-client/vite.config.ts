@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 // Static build into dist/: the galaxy binary (or nginx) serves it at "/", same origin as /api and /ws.
 export default defineConfig({
-  base: "./",
+  base: "/",
   build: {
     outDir: "dist",
     emptyOutDir: true,

@@ -72,8 +72,8 @@ export const BINDINGS: Binding[] = [
   { action: "map_toggle", codes: ["KeyM"], keys: "M", label: "Map view on/off", group: "View" },
   { action: "map_focus", codes: ["KeyF"], keys: "F", label: "Map focus: ship / body / Sun / target", group: "View" },
   { action: "sizes_toggle", codes: ["KeyB"], keys: "B", label: "Exaggerated body sizes", group: "View" },
-  { action: "respawn", codes: ["KeyN"], keys: "N", label: "Respawn (choose class)", group: "Ship" },
   { action: "help", codes: ["F1", "?", "Slash"], keys: "? / F1", label: "This help", group: "View" },
+  { action: "respawn", codes: ["KeyN"], keys: "N", label: "Respawn (choose class)", group: "Ship" },
 ];
 
 /** The binding for a key event, or null. Ctrl/Alt/Meta combos are left to the browser. */

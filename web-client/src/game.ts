@@ -561,8 +561,11 @@ export class Game {
       const secs = Math.max(0, (st.retryAt - performance.now()) / 1000);
       hud.set("conn", `✕ OFFLINE — retry in ${secs.toFixed(1)} s`, "bad");
     } else hud.set("conn", "✕ CLOSED", "bad");
-    if (st.kind === "waiting") hud.setBanner(`Connection lost (${st.reason}). Reconnecting in ${Math.max(0, (st.retryAt - performance.now()) / 1000).toFixed(1)} s…`);
-    else if (st.kind === "connecting" && st.attempt > 1) hud.setBanner(`Reconnecting… (attempt ${st.attempt})`);
+    if (st.kind === "waiting") {
+      const secs = (st.retryAt - performance.now()) / 1000;
+      const why = st.reason === "connection lost" ? "Connection lost" : `Connection lost: ${st.reason}`;
+      hud.setBanner(secs > 0.05 ? `${why} — reconnecting in ${secs.toFixed(1)} s` : `${why} — reconnecting…`);
+    } else if (st.kind === "connecting" && st.attempt > 1) hud.setBanner(`Connection lost — reconnecting… (attempt ${st.attempt})`);
 
     hud.set("tick", this.tick === null ? "—" : String(this.tick));
     hud.set("game_time", fmtDuration(this.gameTime));

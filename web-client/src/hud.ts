@@ -159,17 +159,23 @@ export class Hud {
     this.help.hidden = true;
     const card = h("div", "modal-card");
     card.appendChild(h("h2", "", "Flight controls"));
-    const table = h("div", "help-grid");
-    let group = "";
-    for (const b of BINDINGS) {
-      if (b.group !== group) {
-        group = b.group;
-        table.appendChild(h("div", "help-group", group));
+    const columns = h("div", "help-columns");
+    const groupsHelp = new Map<string, HTMLDivElement>();
+    const groupGrid = (name: string) => {
+      let g = groupsHelp.get(name);
+      if (!g) {
+        const block = h("div", "help-block");
+        block.appendChild(h("div", "help-group", name));
+        g = h("div", "help-grid");
+        block.appendChild(g);
+        columns.appendChild(block);
+        groupsHelp.set(name, g);
       }
-      table.append(h("kbd", "", b.keys), h("span", "", b.label));
-    }
-    table.append(h("div", "help-group", "Mouse"), h("kbd", "", "drag"), h("span", "", "Look around (chase) / rotate the map"), h("kbd", "", "wheel"), h("span", "", "Zoom"));
-    card.appendChild(table);
+      return g;
+    };
+    for (const b of BINDINGS) groupGrid(b.group).append(h("kbd", "", b.keys), h("span", "", b.label));
+    groupGrid("Mouse").append(h("kbd", "", "drag"), h("span", "", "Look around (chase) / rotate the map"), h("kbd", "", "wheel"), h("span", "", "Zoom"));
+    card.appendChild(columns);
     card.appendChild(
       h(
         "p",

@@ -226,13 +226,13 @@ export class SpaceView {
   mode: CameraMode = "chase";
   exaggerate = false;
   /** Map camera: distance from the focus (m), azimuth and elevation (rad). */
-  map = { distance: 3e8, azimuth: -Math.PI / 2, elevation: 0.9 };
+  map = { distance: 6e7, azimuth: -Math.PI / 2, elevation: 0.9 };
   /** Chase camera offsets (drag to look around). */
   chase = { yaw: 0.45, pitch: 0.22, distance: 75 };
 
   private bodies = new Map<string, BodyObj>();
   private sunLight = new THREE.PointLight(0xffffff, 3.2, 0, 0);
-  private sunGlow: THREE.Sprite;
+  private sunGlow: THREE.Mesh;
   private stars: THREE.Points;
   private ownShip: THREE.Group;
   private flame: THREE.Mesh;
@@ -263,8 +263,10 @@ export class SpaceView {
     this.stars = this.makeStars();
     this.scene.add(this.stars);
 
-    this.sunGlow = new THREE.Sprite(
-      new THREE.SpriteMaterial({
+    // The Sun's glow: a camera-facing additive quad (turned toward the camera every frame).
+    this.sunGlow = new THREE.Mesh(
+      new THREE.PlaneGeometry(1, 1),
+      new THREE.MeshBasicMaterial({
         map: glowTexture("rgba(255,250,230,1)", "rgba(255,170,60,0.35)"),
         blending: THREE.AdditiveBlending,
         depthWrite: false,
@@ -295,6 +297,7 @@ export class SpaceView {
     ownEl.className = "label own";
     ownEl.textContent = "YOU";
     this.ownLabel = new CSS2DObject(ownEl);
+    this.ownLabel.center.set(1.15, 0.5); // left of the point: body labels sit to the right
     this.scene.add(this.ownLabel);
 
     // Everyone else's ships: one instanced mesh.
@@ -483,10 +486,59 @@ export class SpaceView {
 
   render(f: Frame): void {
     const o = f.origin;
-    const rel = (p: Vec3, out: THREE.Vector3) => out.set(p[0] - o[0], p[1] - o[1], p[2] - o[2]);
     const map = this.mode === "map";
+    // Scene units: metres near your ship; in the map, units of the camera's distance, so the GPU
+    // never sees huge w values (software rasterisers interpolate badly at w ~ 1e11).
+    const k = map ? 1 / this.map.distance : 1;
+    this.unit = k;
+    const rel = (p: Vec3, out: THREE.Vector3) => out.set((p[0] - o[0]) * k, (p[1] - o[1]) * k, (p[2] - o[2]) * k);
+    const ownRel = new THREE.Vector3();
+    if (f.own) rel(f.own.position, ownRel);
 
-    // Bodies.
+    // Camera.
+    const cam = this.camera;
+    if (map) {
+      rel(f.mapFocus, tmpV);
+      const { azimuth: az, elevation: el } = this.map;
+      const d = this.map.distance * k; // = 1
+      cam.up.set(0, 0, 1);
+      cam.position.set(tmpV.x + d * Math.cos(el) * Math.cos(az), tmpV.y + d * Math.cos(el) * Math.sin(az), tmpV.z + d * Math.sin(el));
+      cam.lookAt(tmpV);
+      cam.near = 1e-5;
+    } else if (f.own) {
+      const q = toThreeQ(f.own.attitude, new THREE.Quaternion());
+      if (this.mode === "cockpit") {
+        cam.position.set(0, 1.8, 10).applyQuaternion(q).add(ownRel);
+        cam.quaternion.copy(q).multiply(CAMERA_FLIP);
+      } else {
+        const { yaw, pitch, distance } = this.chase;
+        const off = new THREE.Vector3(
+          -Math.sin(yaw) * Math.cos(pitch) * distance,
+          Math.sin(pitch) * distance,
+          -Math.cos(yaw) * Math.cos(pitch) * distance,
+        ).applyQuaternion(q);
+        cam.position.copy(ownRel).add(off);
+        cam.up.set(0, 1, 0).applyQuaternion(q);
+        cam.lookAt(new THREE.Vector3(0, 4, 0).applyQuaternion(q).add(ownRel));
+      }
+      cam.near = 0.5;
+    }
+
+    let glowAt = false;
+    // Bodies. Exaggerated sizes: up to 40× (the Sun 8×), but at most a quarter of the distance to
+    // the nearest other body (no planet swallows its moons) and half the distance to the camera.
+    const names = [...f.bodies.keys()];
+    const nearest = new Map<string, number>();
+    for (const a of names) {
+      const pa = f.bodies.get(a)!;
+      let best = Infinity;
+      for (const b of names) {
+        if (a === b) continue;
+        const pb = f.bodies.get(b)!;
+        best = Math.min(best, Math.hypot(pa[0] - pb[0], pa[1] - pb[1], pa[2] - pb[2]));
+      }
+      nearest.set(a, best);
+    }
     for (const [name, b] of this.bodies) {
       const p = f.bodies.get(name);
       b.mesh.visible = b.label.visible = !!p;
@@ -494,21 +546,20 @@ export class SpaceView {
       rel(p, b.mesh.position);
       let r = b.catalog.radius;
       if (this.exaggerate) {
-        const parent = b.catalog.parent ? f.bodies.get(b.catalog.parent) : null;
-        const d = parent ? Math.hypot(p[0] - parent[0], p[1] - parent[1], p[2] - parent[2]) : Infinity;
-        r = b.catalog.kind === "star" ? r * 8 : Math.max(r, Math.min(r * 60, d * 0.2));
-        // Never swallow the camera: stay within half the distance to the view's origin.
-        r = Math.max(b.catalog.radius, Math.min(r, 0.5 * b.mesh.position.length()));
+        r = Math.min(r * (b.catalog.kind === "star" ? 8 : 40), 0.25 * (nearest.get(name) ?? Infinity));
+        const clearance = Math.min(b.mesh.position.distanceTo(this.camera.position), f.own ? b.mesh.position.distanceTo(ownRel) : Infinity) / k;
+        r = Math.max(b.catalog.radius, Math.min(r, 0.5 * clearance));
       }
       b.radiusShown = r;
-      b.mesh.scale.setScalar(r);
+      b.mesh.scale.setScalar(r * k);
       b.label.position.copy(b.mesh.position);
       b.labelEl.classList.toggle("target", f.targetBody === name);
       if (b.catalog.kind === "star") {
         this.sunLight.position.copy(b.mesh.position);
         this.sunGlow.visible = true;
         this.sunGlow.position.copy(b.mesh.position);
-        this.sunGlow.scale.setScalar(r * 9);
+        this.sunGlow.scale.setScalar(r * 9 * k);
+        glowAt = true;
       }
     }
     // Labels only for bodies big enough to matter from here (moons declutter in the map).
@@ -526,6 +577,7 @@ export class SpaceView {
       const moonOfPlanet = this.bodies.get(name)?.catalog.kind === "moon";
       ol.line.visible = map && !!parent && !(moonOfPlanet && camDist > 5e10);
       if (parent) rel(parent, ol.line.position);
+      ol.line.scale.setScalar(k);
     }
 
     // Prediction line, relative to its reference body.
@@ -533,12 +585,14 @@ export class SpaceView {
     if (this.predictionRef) {
       const ref = f.bodies.get(this.predictionRef);
       if (ref) rel(ref, this.prediction.position);
+      this.prediction.scale.setScalar(k);
       this.prediction.visible = !!ref && this.mode !== "cockpit";
     }
 
     // Your ship.
     if (f.own) {
       rel(f.own.position, this.ownShip.position);
+      this.ownShip.scale.setScalar(k);
       toThreeQ(f.own.attitude, this.ownShip.quaternion);
       const t = f.own.throttle;
       this.flame.visible = t > 0.001;
@@ -558,7 +612,7 @@ export class SpaceView {
       if (n >= MAX_SHIP_INSTANCES) break;
       rel(s.position, tmpV);
       toThreeQ(s.attitude);
-      tmpM.compose(tmpV, tmpQ, new THREE.Vector3(1, 1, 1));
+      tmpM.compose(tmpV, tmpQ, new THREE.Vector3(k, k, k));
       this.otherShips.setMatrixAt(n++, tmpM);
       if (s.label || s.target) {
         seen.add(s.id);
@@ -589,37 +643,11 @@ export class SpaceView {
       }
     }
 
-    // Camera.
-    const cam = this.camera;
-    if (map) {
-      rel(f.mapFocus, tmpV);
-      const { distance: d, azimuth: az, elevation: el } = this.map;
-      cam.up.set(0, 0, 1);
-      cam.position.set(tmpV.x + d * Math.cos(el) * Math.cos(az), tmpV.y + d * Math.cos(el) * Math.sin(az), tmpV.z + d * Math.sin(el));
-      cam.lookAt(tmpV);
-      cam.near = Math.max(1, d * 1e-4);
-    } else if (f.own) {
-      const q = toThreeQ(f.own.attitude, new THREE.Quaternion());
-      if (this.mode === "cockpit") {
-        cam.position.set(0, 1.8, 10).applyQuaternion(q).add(this.ownShip.position);
-        cam.quaternion.copy(q).multiply(CAMERA_FLIP);
-      } else {
-        const { yaw, pitch, distance } = this.chase;
-        const off = new THREE.Vector3(
-          -Math.sin(yaw) * Math.cos(pitch) * distance,
-          Math.sin(pitch) * distance,
-          -Math.cos(yaw) * Math.cos(pitch) * distance,
-        ).applyQuaternion(q);
-        cam.position.copy(this.ownShip.position).add(off);
-        cam.up.set(0, 1, 0).applyQuaternion(q);
-        cam.lookAt(new THREE.Vector3(0, 4, 0).applyQuaternion(q).add(this.ownShip.position));
-      }
-      cam.near = 0.5;
-    }
     cam.updateProjectionMatrix();
     this.stars.position.copy(cam.position);
-    this.stars.scale.setScalar(map ? Math.max(1e9, this.map.distance * 100) : 1e9);
+    this.stars.scale.setScalar(map ? 100 : 1e9);
 
+    if (glowAt) this.sunGlow.quaternion.copy(cam.quaternion);
     // Atmospheres need the Sun's direction in view space.
     cam.updateMatrixWorld();
     const sunWorld = this.sunLight.position;
@@ -631,6 +659,9 @@ export class SpaceView {
     this.renderer.render(this.scene, cam);
     this.labels.render(this.scene, cam);
   }
+
+  /** Metres per scene unit this frame (1 near your ship; the camera distance in the map). */
+  unit = 1;
 
   /** Radius as drawn (exaggerated or true). */
   shownRadius(name: string): number | null {
