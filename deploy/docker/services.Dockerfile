@@ -25,7 +25,10 @@ FROM chef AS builder
 COPY --from=planner /src/recipe.json recipe.json
 RUN cargo chef cook --release --locked --recipe-path recipe.json
 COPY . .
-RUN cargo build --release --locked \
+# Only the deployed binaries: the one-process `galaxy` binary (local play) is not built here.
+RUN cargo build --release --locked --workspace \
+        --bin galaxy-tick-engine --bin galaxy-physics --bin galaxy-players --bin galaxy-galaxy \
+        --bin galaxy-api-gateway --bin galaxy-admin-dashboard --bin galaxy-admin \
     && mkdir -p /out \
     && for bin in galaxy-tick-engine galaxy-physics galaxy-players galaxy-galaxy \
                   galaxy-api-gateway galaxy-admin-dashboard galaxy-admin; do \

@@ -166,9 +166,13 @@ def check_services(root: Path, errors: list[str]) -> None:
         errors.append(f"{name}: the runtime stage must not be the Rust toolchain image")
     if not any(k == "COPY" and "--from=" in r for k, r in final["body"]):
         errors.append(f"{name}: the runtime stage must copy the binaries from the build stage")
+    build = next((r for s in st for _, r in s["body"] if "cargo build --release --locked" in r), "")
+    installs = re.search(r"for bin in([^;]*);", build)
     for binary in BINARIES:
-        if not re.search(rf"\b{re.escape(binary)}\b", text):
-            errors.append(f"{name}: binary {binary} is not put in the image")
+        if not re.search(rf"--bin {re.escape(binary)}(?![\w-])", build):
+            errors.append(f"{name}: binary {binary} is not built (`--bin {binary}`)")
+        if not installs or binary not in installs.group(1).split():
+            errors.append(f"{name}: binary {binary} is not put in the image (the `for bin in` list)")
     if re.search(r"for bin in[^;]*(?<![\w-])galaxy(?![\w-])", text):
         errors.append(f"{name}: the one-process `galaxy` binary is for local play, not the deployed image")
     exposed = {int(p.split("/")[0]) for k, r in final["body"] if k == "EXPOSE" for p in r.split()}
