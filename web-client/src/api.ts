@@ -87,6 +87,7 @@ export const api = {
   register: (username: string, password: string) => request<Session>("POST", "/api/auth/register", { body: { username, password } }),
   login: (username: string, password: string) => request<Session>("POST", "/api/auth/login", { body: { username, password } }),
   logout: (token: string) => request<void>("POST", "/api/auth/logout", { token }),
+  refresh: (token: string) => request<Session>("POST", "/api/auth/refresh", { token }),
   me: (token: string) => request<Me>("GET", "/api/me", { token }),
   config: () => request<Config>("GET", "/api/config"),
   ship: (token: string, id: string) => request<Ship>("GET", `/api/ships/${encodeURIComponent(id)}`, { token }),

@@ -144,9 +144,12 @@ export class Game {
         this.onState(m);
         break;
       case "ack":
-        this.hud.toast(`✓ ${m.command.replace("_", " ")}`, "ok");
+        // Unobtrusive: the top bar shows the last answer; only mode changes get a toast.
+        this.hud.set("cmd", `✓ ${m.command}${m.id !== undefined ? ` #${m.id}` : ""}`, "ok");
+        if (m.command !== "control") this.hud.toast(`✓ ${m.command.replace("_", " ")}`, "ok");
         break;
       case "rejected":
+        this.hud.set("cmd", `✗ ${m.command}${m.id !== undefined ? ` #${m.id}` : ""}`, "bad");
         this.hud.toast(`✗ ${m.command.replace("_", " ")}: ${m.reason || m.code}`, "bad");
         break;
       case "error":

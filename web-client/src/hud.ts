@@ -42,6 +42,7 @@ export class Hud {
       this.pair("TICK", "tick"),
       this.pair("T+", "game_time"),
       this.pair("STATE AGE", "state_age"),
+      this.pair("CMD", "cmd"),
       this.pair("CAM", "camera"),
     );
     const who = h("div", "who");
@@ -143,7 +144,17 @@ export class Hud {
     this.banner.hidden = true;
     overlay.appendChild(this.banner);
 
-    // Cockpit reticle and markers.
+    // Cockpit: canopy frame, reticle and markers.
+    const canopy = h("div", "canopy");
+    canopy.innerHTML = `<svg viewBox="0 0 1000 1000" preserveAspectRatio="none" aria-hidden="true">
+      <defs><linearGradient id="strut" x1="0" x2="1"><stop offset="0" stop-color="#05080d"/><stop offset="0.8" stop-color="#111a24"/><stop offset="1" stop-color="#2c4256"/></linearGradient></defs>
+      <path d="M0 0 L120 0 L300 1000 L0 1000 Z" fill="url(#strut)" opacity="0.92"/>
+      <path d="M1000 0 L880 0 L700 1000 L1000 1000 Z" fill="url(#strut)" opacity="0.92"/>
+      <path d="M0 0 L1000 0 L1000 22 Q500 70 0 22 Z" fill="#070b12" opacity="0.95"/>
+      <path d="M0 1000 L0 900 Q500 820 1000 900 L1000 1000 Z" fill="#070b12" opacity="0.9"/>
+      <path d="M120 0 L300 1000 M880 0 L700 1000" stroke="#35e0ff" stroke-opacity="0.25" stroke-width="2" fill="none"/>
+    </svg>`;
+    overlay.prepend(canopy); // behind the panels
     overlay.appendChild(h("div", "reticle"));
     this.markers = {
       prograde: h("div", "marker prograde"),

@@ -97,7 +97,16 @@ async function boot(): Promise<void> {
   }
   try {
     const me = await api.me(stored.token);
-    const session: Session = { ...stored, player: me.player, ship_id: me.ship?.id ?? stored.ship_id };
+    let session: Session = { ...stored, player: me.player, ship_id: me.ship?.id ?? stored.ship_id };
+    // A token that expires within a day is swapped for a fresh one (the old one is revoked).
+    if (stored.expires_at && stored.expires_at * 1000 - Date.now() < 86_400_000) {
+      try {
+        const fresh = await api.refresh(stored.token);
+        session = { ...fresh, ship_id: fresh.ship_id ?? session.ship_id };
+      } catch {
+        /* keep the current token while it lasts */
+      }
+    }
     saveSession(session);
     startGame(session);
   } catch (e) {

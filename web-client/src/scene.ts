@@ -3,6 +3,7 @@
 // (whose GPU maths is float32). A logarithmic depth buffer covers metres to the outer planets.
 import * as THREE from "three";
 import { CSS2DObject, CSS2DRenderer } from "three/addons/renderers/CSS2DRenderer.js";
+import { findStar } from "./math/soi";
 import type { BodyCatalog, Quat, Vec3 } from "./types";
 
 export type CameraMode = "cockpit" | "chase" | "map";
@@ -52,53 +53,96 @@ function rng(seed: number) {
 
 /** A procedural surface: bands for gas giants, blotches for rocky bodies (no downloads). */
 function bodyTexture(body: BodyCatalog): THREE.Texture {
-  const w = 256;
-  const h = 128;
+  const earth = body.name === "Earth";
+  const w = earth ? 2048 : 512;
+  const h = w / 2;
   const canvas = document.createElement("canvas");
   canvas.width = w;
   canvas.height = h;
   const ctx = canvas.getContext("2d")!;
-  const base = new THREE.Color(body.color);
+  const base = new THREE.Color(earth ? 0x1a4f96 : body.color);
   const rand = rng(hashString(body.name));
   const gas = body.radius > 2e7 && body.kind !== "star";
-  ctx.fillStyle = `#${base.getHexString()}`;
+  const css = (c: THREE.Color) => `#${c.getHexString()}`;
+  ctx.fillStyle = css(base);
   ctx.fillRect(0, 0, w, h);
   if (gas) {
+    // Banded clouds with a little turbulence.
+    const phase = rand() * 10;
     for (let y = 0; y < h; y++) {
-      const k = 0.82 + 0.3 * Math.sin(y * 0.21 + rand() * 0.3) * Math.sin(y * 0.047 + 1.3) + 0.06 * rand();
-      const c = base.clone().multiplyScalar(k);
-      ctx.fillStyle = `#${c.getHexString()}`;
+      const v = y / h;
+      const k = 0.8 + 0.18 * Math.sin(v * 38 + phase) + 0.1 * Math.sin(v * 91 + 2 * phase) + 0.04 * rand();
+      ctx.fillStyle = css(base.clone().multiplyScalar(k));
       ctx.fillRect(0, y, w, 1);
     }
-  } else {
-    for (let i = 0; i < 220; i++) {
-      const k = 0.7 + 0.5 * rand();
-      const c = base.clone().multiplyScalar(k);
-      ctx.fillStyle = `#${c.getHexString()}`;
-      ctx.globalAlpha = 0.35;
+    ctx.globalAlpha = 0.25;
+    for (let i = 0; i < 160; i++) {
+      ctx.fillStyle = css(base.clone().multiplyScalar(0.7 + 0.6 * rand()));
       ctx.beginPath();
-      ctx.ellipse(rand() * w, rand() * h, 3 + rand() * 22, 2 + rand() * 10, 0, 0, Math.PI * 2);
+      ctx.ellipse(rand() * w, rand() * h, 10 + rand() * 40, 2 + rand() * 5, 0, 0, Math.PI * 2);
       ctx.fill();
     }
-    ctx.globalAlpha = 1;
-    if (body.name === "Earth") {
-      // Polar caps and some cloud streaks.
-      ctx.fillStyle = "rgba(255,255,255,0.85)";
-      ctx.fillRect(0, 0, w, 9);
-      ctx.fillRect(0, h - 9, w, 9);
-      ctx.fillStyle = "rgba(60,140,60,0.55)";
-      for (let i = 0; i < 14; i++) {
+  } else if (earth) {
+    // Oceans, continents built from clustered blobs (greens and deserts), ice caps and clouds.
+    ctx.fillStyle = css(new THREE.Color(0x123f80));
+    for (let y = 0; y < h; y += 4) {
+      ctx.globalAlpha = 0.15;
+      ctx.fillRect(0, y, w, 2);
+    }
+    const land = [0x2f6b33, 0x3d7a3a, 0x7a7046, 0x9c8a5a, 0x4d6b3a];
+    for (let c = 0; c < 9; c++) {
+      const cx = rand() * w;
+      const cy = h * (0.2 + 0.6 * rand());
+      const spread = 60 + rand() * 160;
+      for (let i = 0; i < 90; i++) {
+        ctx.globalAlpha = 0.55 + 0.4 * rand();
+        ctx.fillStyle = css(new THREE.Color(land[Math.floor(rand() * land.length)]));
         ctx.beginPath();
-        ctx.ellipse(rand() * w, 25 + rand() * 78, 8 + rand() * 25, 6 + rand() * 16, rand() * 3, 0, Math.PI * 2);
+        ctx.ellipse(cx + (rand() - 0.5) * spread * 2, cy + (rand() - 0.5) * spread, 8 + rand() * 45, 6 + rand() * 30, rand() * 3, 0, Math.PI * 2);
         ctx.fill();
       }
-      ctx.fillStyle = "rgba(255,255,255,0.35)";
-      for (let i = 0; i < 30; i++) ctx.fillRect(rand() * w, rand() * h, 20 + rand() * 50, 2);
+    }
+    ctx.globalAlpha = 0.92;
+    ctx.fillStyle = "#eef4ff";
+    ctx.fillRect(0, 0, w, h * 0.06);
+    ctx.fillRect(0, h * 0.94, w, h * 0.06);
+    for (let i = 0; i < 220; i++) {
+      ctx.globalAlpha = 0.18 + 0.3 * rand();
+      ctx.fillStyle = "#ffffff";
+      ctx.beginPath();
+      ctx.ellipse(rand() * w, rand() * h, 20 + rand() * 120, 3 + rand() * 14, (rand() - 0.5) * 0.5, 0, Math.PI * 2);
+      ctx.fill();
+    }
+  } else {
+    // Rocky: mottled plains and craters.
+    for (let i = 0; i < 400; i++) {
+      ctx.globalAlpha = 0.3;
+      ctx.fillStyle = css(base.clone().multiplyScalar(0.65 + 0.55 * rand()));
+      ctx.beginPath();
+      ctx.ellipse(rand() * w, rand() * h, 4 + rand() * 40, 3 + rand() * 20, rand() * 3, 0, Math.PI * 2);
+      ctx.fill();
+    }
+    for (let i = 0; i < 140; i++) {
+      const x = rand() * w;
+      const y = rand() * h;
+      const r = 1.5 + rand() ** 3 * 16;
+      ctx.globalAlpha = 0.45;
+      ctx.fillStyle = css(base.clone().multiplyScalar(0.55));
+      ctx.beginPath();
+      ctx.arc(x, y, r, 0, Math.PI * 2);
+      ctx.fill();
+      ctx.globalAlpha = 0.35;
+      ctx.strokeStyle = css(base.clone().multiplyScalar(1.3));
+      ctx.lineWidth = Math.max(1, r / 5);
+      ctx.beginPath();
+      ctx.arc(x + r * 0.15, y + r * 0.15, r, 0, Math.PI * 2);
+      ctx.stroke();
     }
   }
+  ctx.globalAlpha = 1;
   const tex = new THREE.CanvasTexture(canvas);
   tex.colorSpace = THREE.SRGBColorSpace;
-  tex.anisotropy = 4;
+  tex.anisotropy = 8;
   return tex;
 }
 
@@ -231,7 +275,8 @@ export class SpaceView {
   chase = { yaw: 0.45, pitch: 0.22, distance: 75 };
 
   private bodies = new Map<string, BodyObj>();
-  private sunLight = new THREE.PointLight(0xffffff, 3.2, 0, 0);
+  private starName: string | null = null;
+  private sunLight = new THREE.PointLight(0xfff6e8, 2.4, 0, 0);
   private sunGlow: THREE.Mesh;
   private stars: THREE.Points;
   private ownShip: THREE.Group;
@@ -414,10 +459,11 @@ export class SpaceView {
       b.labelEl.remove();
     }
     this.bodies.clear();
+    const starName = (this.starName = findStar(bodies));
     const geo = new THREE.SphereGeometry(1, 64, 32);
     geo.rotateX(Math.PI / 2); // poles along world Z (the ecliptic north)
     for (const body of bodies) {
-      const star = body.kind === "star";
+      const star = body.name === starName;
       const mat = star
         ? new THREE.MeshBasicMaterial({ color: new THREE.Color(body.color || 0xfff2c0).multiplyScalar(1.6) })
         : new THREE.MeshStandardMaterial({ map: bodyTexture(body), roughness: 0.95, metalness: 0 });
@@ -546,7 +592,7 @@ export class SpaceView {
       rel(p, b.mesh.position);
       let r = b.catalog.radius;
       if (this.exaggerate) {
-        r = Math.min(r * (b.catalog.kind === "star" ? 8 : 40), 0.25 * (nearest.get(name) ?? Infinity));
+        r = Math.min(r * (name === this.starName ? 8 : 40), 0.25 * (nearest.get(name) ?? Infinity));
         const clearance = Math.min(b.mesh.position.distanceTo(this.camera.position), f.own ? b.mesh.position.distanceTo(ownRel) : Infinity) / k;
         r = Math.max(b.catalog.radius, Math.min(r, 0.5 * clearance));
       }
@@ -554,7 +600,7 @@ export class SpaceView {
       b.mesh.scale.setScalar(r * k);
       b.label.position.copy(b.mesh.position);
       b.labelEl.classList.toggle("target", f.targetBody === name);
-      if (b.catalog.kind === "star") {
+      if (b.catalog.name === this.starName) {
         this.sunLight.position.copy(b.mesh.position);
         this.sunGlow.visible = true;
         this.sunGlow.position.copy(b.mesh.position);

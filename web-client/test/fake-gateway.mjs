@@ -381,10 +381,23 @@ function ownShip(player, id) {
   return ship;
 }
 
+/** A new player ship 1.2 km behind npc_vega, wherever it is now. */
+function spawnShip(player, cls) {
+  const ship = makeShip(player.id, player.username, cls, spawnPhase());
+  const vega = [...ships.values()].find((x) => x.name === "npc_vega");
+  if (vega) {
+    const back = qaxis(unit(cross(vega.rel, vega.relv)), -1200 / len(vega.rel));
+    ship.rel = qrot(back, vega.rel);
+    ship.relv = qrot(back, vega.relv);
+    ship.attitude = lookAttitude(ship.relv, ship.rel);
+  }
+  return ship;
+}
+
 function respawn(player, cls) {
   if (!CLASSES[cls]) throw new HttpError(422, "invalid_argument", `unknown ship class ${cls}`);
   for (const [id, s] of ships) if (s.owner === player.id) ships.delete(id);
-  return makeShip(player.id, player.username, cls, spawnPhase());
+  return spawnShip(player, cls);
 }
 
 async function api(req, url, body) {
@@ -398,7 +411,7 @@ async function api(req, url, body) {
     const player = { id: String(nextPlayer++), username, password, role: "player" };
     players.set(username.toLowerCase(), player);
     playersById.set(player.id, player);
-    makeShip(player.id, username, "fast_frigate", spawnPhase());
+    spawnShip(player, "fast_frigate");
     return [201, newSession(player)];
   }
   if (m === "POST" && p === "/api/auth/login") {

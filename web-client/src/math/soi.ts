@@ -72,3 +72,13 @@ export function strongestPull(bodies: MassiveBody[], point: Vec3): number | null
   });
   return best;
 }
+
+/** The light source: the body of kind "star", or else the heaviest body. */
+export function findStar(bodies: { name: string; kind: string; gm: number }[]): string | null {
+  const star = bodies.find((b) => b.kind === "star");
+  if (star) return star.name;
+  let best: { name: string; gm: number } | null = null;
+  for (const b of bodies) if (!best || b.gm > best.gm) best = b;
+  return best?.name ?? null;
+}
+

@@ -124,3 +124,28 @@ describe("format", () => {
     expect(fmtDuration(null)).toBe("—");
   });
 });
+
+import { findStar } from "../../src/math/soi";
+import { ApiError, describeError } from "../../src/api";
+import { wsUrl } from "../../src/connection";
+
+describe("catalog, errors and URLs", () => {
+  it("the light source is the star, or else the heaviest body", () => {
+    expect(findStar([{ name: "Earth", kind: "planet", gm: 4e14 }, { name: "Sun", kind: "star", gm: 1.3e20 }])).toBe("Sun");
+    expect(findStar([{ name: "A", kind: "planet", gm: 1 }, { name: "B", kind: "body", gm: 5 }])).toBe("B");
+    expect(findStar([])).toBeNull();
+  });
+  it("turns API error codes into sentences", () => {
+    expect(describeError(new ApiError(401, "invalid_credentials", "x"), "login")).toBe("Wrong username or password.");
+    expect(describeError(new ApiError(409, "username_taken", "x"), "register")).toMatch(/already taken/);
+    expect(describeError(new ApiError(429, "locked_out", "x", 30))).toMatch(/Try again in 30 s/);
+    expect(describeError(new ApiError(422, "invalid_argument", "password too short"), "register")).toMatch(/password too short.*8–128/);
+    expect(describeError(new ApiError(0, "network", "x"))).toMatch(/Cannot reach/);
+    expect(describeError(new ApiError(503, "unavailable", "x", 5))).toMatch(/unavailable.*5 s/);
+    expect(describeError(new ApiError(418, "teapot", "short and stout"))).toBe("short and stout (teapot).");
+  });
+  it("derives the WebSocket URL from the page's location", () => {
+    expect(wsUrl({ protocol: "http:", host: "127.0.0.1:8000" } as Location)).toBe("ws://127.0.0.1:8000/ws");
+    expect(wsUrl({ protocol: "https:", host: "galaxy.example.com" } as Location)).toBe("wss://galaxy.example.com/ws");
+  });
+});
