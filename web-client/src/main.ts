@@ -98,8 +98,8 @@ async function boot(): Promise<void> {
   try {
     const me = await api.me(stored.token);
     let session: Session = { ...stored, player: me.player, ship_id: me.ship?.id ?? stored.ship_id };
-    // A token that expires within a day is swapped for a fresh one (the old one is revoked).
-    if (stored.expires_at && stored.expires_at * 1000 - Date.now() < 86_400_000) {
+    // A token that expires within 6 hours is swapped for a fresh one (the old one is revoked).
+    if (stored.expires_at && stored.expires_at * 1000 - Date.now() < 6 * 3_600_000) {
       try {
         const fresh = await api.refresh(stored.token);
         session = { ...fresh, ship_id: fresh.ship_id ?? session.ship_id };
