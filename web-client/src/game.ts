@@ -55,6 +55,8 @@ export class Game {
   private frames = 0;
   private fpsAt = now();
   private fps = 0;
+  /** Smoothed CPU time of one frame: JS work (tracks, HUD) and the three.js render call. */
+  private frameMs = { js: 0, render: 0 };
 
   constructor(
     private root: HTMLElement,
@@ -87,6 +89,7 @@ export class Game {
         camera: this.view.mode,
         online: this.conn.online,
         fps: this.fps,
+        frameMs: this.frameMs,
       }),
     };
   }
@@ -516,11 +519,15 @@ export class Game {
         target: this.target?.kind === "ship" && this.target.id === id,
       });
     }
-    ships
-      .map((s) => ({ s, d: length(sub(s.position, ownPos)) }))
-      .sort((a, b) => a.d - b.d)
-      .slice(0, LABELLED_SHIPS)
-      .forEach((x) => (x.s.label = true));
+    // Declutter: skip a label whose direction is within ~1.5° of a nearer labelled ship.
+    const labelled: Vec3[] = [];
+    for (const x of ships.map((s) => ({ s, d: length(sub(s.position, ownPos)) })).sort((a, b) => a.d - b.d)) {
+      if (labelled.length >= LABELLED_SHIPS) break;
+      const dir = normalize(sub(x.s.position, ownPos));
+      if (labelled.some((u) => dot(u, dir) > 0.99966)) continue;
+      labelled.push(dir);
+      x.s.label = true;
+    }
 
     // Map focus.
     let focus = ownPos;
@@ -530,6 +537,7 @@ export class Game {
     if (this.mapFocus === "target" && this.target) focus = this.targetPos(this.target, bodies, wall) ?? focus;
 
     const origin = this.view.mode === "map" ? focus : ownPos;
+    const t0 = performance.now();
     if (this.root.dataset.camera !== this.view.mode) this.root.dataset.camera = this.view.mode;
     this.view.render({
       origin,
@@ -539,7 +547,11 @@ export class Game {
       mapFocus: focus,
       targetBody: this.target?.kind === "body" ? this.target.name : null,
     });
+    const t1 = performance.now();
     this.updateHud(wall, own?.position ?? null, own?.velocity ?? null, bodies, bodyVel, el);
+    const t2 = performance.now();
+    this.frameMs.render += 0.1 * (t1 - t0 - this.frameMs.render);
+    this.frameMs.js += 0.1 * (t2 - t1 + (t0 - wall * 1000) - this.frameMs.js);
   }
 
   private targetPos(t: TargetSel, bodies: Map<string, Vec3>, wall: number): Vec3 | null {

@@ -6,7 +6,7 @@
 // states change from tick to tick. It is not the real server: physics is two-body and simplified.
 //
 // Env: GALAXY_HTTP_ADDR (host:port, default 127.0.0.1:8000), GALAXY_WEB_ROOT (default ../dist),
-//      FAKE_TICK_RATE (Hz, default 1), FAKE_TIME_SCALE (default 1).
+//      FAKE_TICK_RATE (Hz, default 1), FAKE_TIME_SCALE (default 1), FAKE_NPC_SHIPS (extra ships, default 0).
 // Test hooks (not part of the protocol): POST /__fake/drop?refuse_ms=N closes every WebSocket
 // abruptly and refuses new ones for N ms;
 // POST /__fake/pause and /__fake/resume stop and restart the ticks.
@@ -177,6 +177,8 @@ makeShip("0", "npc_vega", "cargo_hauler", VEGA_PHASE);
 makeShip("0", "npc_orion", "fast_frigate", VEGA_PHASE + 0.004);
 makeShip("0", "npc_lyra", "fast_frigate", VEGA_PHASE + 1.5);
 const spawnPhase = () => VEGA_PHASE - 1200 / ORBIT_R; // 1.2 km behind npc_vega
+// Crowd test: FAKE_NPC_SHIPS=1000 adds that many more ships spread round the orbit (like the real game scene).
+for (let i = 0; i < Number(process.env.FAKE_NPC_SHIPS ?? 0); i++) makeShip("0", `npc_${i}`, "fast_frigate", (2 * Math.PI * i) / Number(process.env.FAKE_NPC_SHIPS));
 
 function worldState(ship, t = gameTime) {
   const e = earthAt(t);
