@@ -55,6 +55,7 @@ export class Game {
   private frames = 0;
   private fpsAt = now();
   private fps = 0;
+  private lastShown: { wall: number; body: string; position: Vec3; velocity: Vec3 } | null = null;
   /** Smoothed CPU time of one frame: JS work (tracks, HUD) and the three.js render call. */
   private frameMs = { js: 0, render: 0 };
 
@@ -91,6 +92,8 @@ export class Game {
         fps: this.fps,
         frameMs: this.frameMs,
       }),
+      /** What the last frame showed: your ship relative to its dominant body (m, m/s), and when. */
+      shown: () => this.lastShown,
     };
   }
 
@@ -547,6 +550,11 @@ export class Game {
       mapFocus: focus,
       targetBody: this.target?.kind === "body" ? this.target.name : null,
     });
+    if (own && el) {
+      const bp = bodies.get(el.body);
+      const bv = bodyVel.get(el.body);
+      if (bp && bv) this.lastShown = { wall, body: el.body, position: sub(own.position, bp), velocity: sub(own.velocity, bv) };
+    }
     const t1 = performance.now();
     this.updateHud(wall, own?.position ?? null, own?.velocity ?? null, bodies, bodyVel, el);
     const t2 = performance.now();

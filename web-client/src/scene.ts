@@ -285,6 +285,8 @@ export class SpaceView {
   private shipLabels = new Map<string, { obj: CSS2DObject; el: HTMLDivElement }>();
   private prediction: THREE.Line;
   private predictionRef: string | null = null;
+  /** Prediction points relative to the reference body (f64), re-based on the origin every frame. */
+  private predictionPoints: Vec3[] = [];
   private orbitLines = new Map<string, { line: THREE.Line; parent: string }>();
   private ownLabel: CSS2DObject;
 
@@ -515,8 +517,9 @@ export class SpaceView {
       this.prediction.visible = false;
       return;
     }
-    g.setAttribute("position", new THREE.BufferAttribute(new Float32Array(points.flat()), 3));
-    g.computeBoundingSphere();
+    this.predictionPoints = points;
+    // One more vertex in front: the line starts at your ship.
+    g.setAttribute("position", new THREE.BufferAttribute(new Float32Array((points.length + 1) * 3), 3));
     this.prediction.visible = true;
   }
 
@@ -628,11 +631,29 @@ export class SpaceView {
 
     // Prediction line, relative to its reference body.
     // (Not in the cockpit, where it would only be a line hanging from the prograde marker.)
+    // The vertices are recomputed in f64 relative to the origin each frame, so the line right next
+    // to your ship is as precise as the ship itself (no float32 rounding of a 7000 km offset).
     if (this.predictionRef) {
       const ref = f.bodies.get(this.predictionRef);
-      if (ref) rel(ref, this.prediction.position);
-      this.prediction.scale.setScalar(k);
       this.prediction.visible = !!ref && this.mode !== "cockpit";
+      if (ref && this.prediction.visible) {
+        const attr = this.prediction.geometry.getAttribute("position") as THREE.BufferAttribute;
+        const a = attr.array as Float32Array;
+        const bx = ref[0] - o[0];
+        const by = ref[1] - o[1];
+        const bz = ref[2] - o[2];
+        const first = this.predictionPoints[0];
+        a[0] = f.own ? ownRel.x : (bx + first[0]) * k;
+        a[1] = f.own ? ownRel.y : (by + first[1]) * k;
+        a[2] = f.own ? ownRel.z : (bz + first[2]) * k;
+        this.predictionPoints.forEach((p, i) => {
+          a[i * 3 + 3] = (bx + p[0]) * k;
+          a[i * 3 + 4] = (by + p[1]) * k;
+          a[i * 3 + 5] = (bz + p[2]) * k;
+        });
+        attr.needsUpdate = true;
+        this.prediction.position.set(0, 0, 0);
+      }
     }
 
     // Your ship.

@@ -22,6 +22,7 @@ try {
     const [name, keys] = step.split(":");
     for (const k of keys.split("+")) {
       if (k === "wheel") for (let i = 0; i < 3; i++) await page.mouse.wheel(0, 2500);
+      else if (k === "zoomin") await page.mouse.wheel(0, -1200);
       else if (k.startsWith("wait")) await sleep(Number(k.slice(4)));
       else await page.keyboard.press(k.length === 1 ? `Key${k.toUpperCase()}` : k);
     }

@@ -136,6 +136,36 @@ describe("web client end to end", { timeout: 300_000 }, () => {
     await waitFor(async () => /pts/.test((await hud("prediction")) ?? ""), "predicted orbit loaded", 15_000);
   });
 
+  it("moves smoothly between ticks (interpolated every frame, no jumps)", async () => {
+    // Sample what each animation frame showed for 3 s (several ticks).
+    const samples = await page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const out = [];
+          const end = performance.now() + 3000;
+          const step = () => {
+            const s = window.galaxy.shown();
+            if (s && (!out.length || out[out.length - 1].wall !== s.wall)) out.push(s);
+            if (performance.now() < end) requestAnimationFrame(step);
+            else resolve(out);
+          };
+          requestAnimationFrame(step);
+        }),
+    );
+    assert.ok(samples.length >= 3, `only ${samples.length} frames in 3 s`);
+    const dist = (a, b) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+    for (let i = 1; i < samples.length; i++) {
+      const a = samples[i - 1];
+      const b = samples[i];
+      const dt = b.wall - a.wall;
+      const expected = Math.hypot(...b.velocity) * dt;
+      const moved = dist(a.position, b.position);
+      // Every frame moves (not only on ticks), by about speed × frame time: no frozen frames, no jumps.
+      assert.ok(moved > 0, `frame ${i} did not move`);
+      assert.ok(Math.abs(moved - expected) <= 0.25 * expected + 50, `frame ${i}: moved ${moved.toFixed(1)} m in ${dt.toFixed(3)} s, expected ${expected.toFixed(1)} m`);
+    }
+  });
+
   it("throttle keys change the ship's speed on the server", async () => {
     const before = await serverSpeed();
     await page.keyboard.press("Equal"); // +10%
