@@ -1,0 +1,39 @@
+//! `galaxy_storage::StorageConfig::from_lookup` fed arbitrary environments: never panics; an
+//! accepted configuration passes `validate()`, and its `Debug` output (what start-up logs print)
+//! never shows a password.
+//!
+//! Input: text, one `NAME=VALUE` a line (the dictionary `storage_config.dict` holds the names).
+//! A name given twice takes its last value, as a shell would.
+#![no_main]
+
+use galaxy_storage::StorageConfig;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let variables: Vec<(&str, &str)> = text.lines().filter_map(|line| line.split_once('=')).collect();
+    let lookup =
+        |wanted: &str| variables.iter().rev().find(|(name, _)| *name == wanted).map(|(_, value)| (*value).to_owned());
+    let Ok(config) = StorageConfig::from_lookup(lookup) else { return };
+    config.validate().unwrap_or_else(|error| panic!("from_lookup accepted what validate refuses: {error}"));
+    if let Some(postgres) = &config.postgres {
+        let parsed: tokio_postgres::Config = postgres.url.parse().expect("an accepted URL parses");
+        let password = parsed.get_password().map(|password| String::from_utf8_lossy(password).into_owned());
+        assert_hidden(&format!("{postgres:?}"), &postgres.url, password);
+    }
+    if let Some(redis) = &config.redis {
+        let parsed = fred::types::config::Config::from_url(&redis.url).expect("an accepted URL parses");
+        assert_hidden(&format!("{redis:?}"), &redis.url, parsed.password.map(|password| password.to_string()));
+    }
+});
+
+/// Panics when `printed` shows `password`. Short passwords and ones that also appear elsewhere in
+/// the URL (a password equal to the host name) cannot be told apart from the rest, so only
+/// passwords of 4+ characters found exactly once in the URL are checked.
+fn assert_hidden(printed: &str, url: &str, password: Option<String>) {
+    let Some(password) = password else { return };
+    if password.chars().count() < 4 || url.matches(password.as_str()).count() != 1 {
+        return;
+    }
+    assert!(!printed.contains(password.as_str()), "the Debug output {printed:?} shows the password {password:?}");
+}
