@@ -129,7 +129,7 @@ export class Connection {
 
   private scheduleRetry(reason: string): void {
     if (this.stopped) return;
-    const delay = this.attempt <= 1 && reason === "reconnect" ? 0 : backoffDelay(this.attempt);
+    const delay = backoffDelay(this.attempt);
     this.events.status({ kind: "waiting", attempt: this.attempt, retryAt: performance.now() + delay, reason });
     this.timer = setTimeout(() => {
       this.timer = null;

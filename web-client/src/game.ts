@@ -9,7 +9,7 @@ import { Track } from "./math/interp";
 import { conicPoints, elementsFromState, type OrbitElements } from "./math/orbit";
 import { burnTime, deltaV, thrustAcceleration } from "./math/rocket";
 import { dominantBody, soiHierarchy, type MassiveBody, type SoiHierarchy } from "./math/soi";
-import { dot, length, normalize, scale, sub } from "./math/vec";
+import { dot, isFiniteVec, length, normalize, scale, sub } from "./math/vec";
 import { SpaceView, type CameraMode, type ShipView } from "./scene";
 import type { AttitudeMode, BodyCatalog, Config, Prediction, ServerMsg, Session, Ship, ShipSummary, StateMsg, TargetRef, Vec3 } from "./types";
 
@@ -28,6 +28,7 @@ export class Game {
 
   private config: Config | null = null;
   private catalog = new Map<string, BodyCatalog>();
+  private catalogKey = "";
   private bodyOrder: string[] = [];
   private bodyTracks = new Map<string, Track>();
   private shipTracks = new Map<string, Track>();
@@ -135,6 +136,15 @@ export class Game {
   }
 
   private onMessage(m: ServerMsg): void {
+    try {
+      this.handle(m);
+    } catch (e) {
+      // A message we cannot use must not take the flight deck down.
+      console.warn("ignored a server message", m.type, e);
+    }
+  }
+
+  private handle(m: ServerMsg): void {
     switch (m.type) {
       case "welcome":
         this.config = m.config;
@@ -187,6 +197,10 @@ export class Game {
   }
 
   private setCatalog(bodies: BodyCatalog[]): void {
+    // After a reconnect the same catalog comes again: keep the scene (no texture rebuild hitch).
+    const key = JSON.stringify(bodies.map((b) => [b.name, b.kind, b.radius, b.color, b.gm]));
+    if (key === this.catalogKey) return;
+    this.catalogKey = key;
     this.catalog.clear();
     for (const b of bodies) this.catalog.set(b.name, b);
     this.bodyOrder = bodies.map((b) => b.name);
@@ -204,6 +218,11 @@ export class Game {
 
   private onState(m: StateMsg): void {
     const wall = now();
+    if (!Number.isFinite(m.game_time) || !Array.isArray(m.bodies) || !Array.isArray(m.ships)) return;
+    // Anything with a non-finite vector is left out rather than poisoning the tracks.
+    const okShip = (s: ShipSummary | null | undefined): s is ShipSummary =>
+      !!s && typeof s.id === "string" && isFiniteVec(s.position) && isFiniteVec(s.velocity) && Array.isArray(s.attitude) && s.attitude.every(Number.isFinite);
+    m = { ...m, bodies: m.bodies.filter((b) => b && isFiniteVec(b.position) && isFiniteVec(b.velocity)), ships: m.ships.filter(okShip), own_ship: okShip(m.own_ship) ? m.own_ship : null };
     this.tick = m.tick;
     this.gameTime = m.game_time;
     this.lastStateWall = wall;

@@ -469,6 +469,9 @@ async function api(req, url, body) {
     if (!body || typeof body.class !== "string") throw new HttpError(400, "malformed_request", "expected {class}");
     return [200, full(respawn(player, body.class))];
   }
+  if (m === "GET" && p === "/api/openapi.json") {
+    return [200, { openapi: "3.1.0", info: { title: "Galaxy fake gateway", version: "0.1.0" }, paths: {} }];
+  }
   throw new HttpError(404, "not_found", `no route ${m} ${p}`);
 }
 
