@@ -560,6 +560,12 @@ export class SpaceView {
         cam.position.set(0, 1.8, 10).applyQuaternion(q).add(ownRel);
         cam.quaternion.copy(q).multiply(CAMERA_FLIP);
       } else {
+        // The chase camera follows the ship's attitude with a short lag (0.2 s), so turns feel physical.
+        const nowMs = performance.now();
+        const dt = Math.min(0.5, Math.max(0, (nowMs - this.lastFrameMs) / 1000));
+        if (this.chaseQ.lengthSq() === 0 || this.lastMode !== "chase") this.chaseQ.copy(q);
+        else this.chaseQ.slerp(q, 1 - Math.exp(-dt / 0.2));
+        q.copy(this.chaseQ);
         const { yaw, pitch, distance } = this.chase;
         const off = new THREE.Vector3(
           -Math.sin(yaw) * Math.cos(pitch) * distance,
@@ -711,6 +717,8 @@ export class SpaceView {
     }
 
     cam.updateProjectionMatrix();
+    this.lastFrameMs = performance.now();
+    this.lastMode = this.mode;
     this.stars.position.copy(cam.position);
     this.stars.scale.setScalar(map ? 100 : 1e9);
 
@@ -726,6 +734,10 @@ export class SpaceView {
     this.renderer.render(this.scene, cam);
     this.labels.render(this.scene, cam);
   }
+
+  private chaseQ = new THREE.Quaternion(0, 0, 0, 0);
+  private lastFrameMs = performance.now();
+  private lastMode: CameraMode = "chase";
 
   /** Metres per scene unit this frame (1 near your ship; the camera distance in the map). */
   unit = 1;
