@@ -146,6 +146,26 @@ function bodyTexture(body: BodyCatalog): THREE.Texture {
   return tex;
 }
 
+/** A soft round dot for point sprites. */
+function dotTexture(): THREE.Texture {
+  const s = 32;
+  const canvas = document.createElement("canvas");
+  canvas.width = s;
+  canvas.height = s;
+  const ctx = canvas.getContext("2d")!;
+  const g = ctx.createRadialGradient(s / 2, s / 2, 0, s / 2, s / 2, s / 2);
+  g.addColorStop(0, "rgba(255,255,255,1)");
+  g.addColorStop(0.4, "rgba(140,225,255,0.9)");
+  g.addColorStop(1, "rgba(40,160,255,0)");
+  ctx.fillStyle = g;
+  ctx.fillRect(0, 0, s, s);
+  const tex = new THREE.CanvasTexture(canvas);
+  tex.colorSpace = THREE.SRGBColorSpace;
+  tex.generateMipmaps = false;
+  tex.minFilter = THREE.LinearFilter;
+  return tex;
+}
+
 function glowTexture(inner: string, outer: string): THREE.Texture {
   const s = 128;
   const canvas = document.createElement("canvas");
@@ -260,6 +280,7 @@ interface BodyObj {
 }
 
 const MAX_SHIP_INSTANCES = 4096;
+const BEACON_OFFSET = new THREE.Vector3(0, 7.5, -6.5);
 
 export class SpaceView {
   readonly renderer: THREE.WebGLRenderer;
@@ -282,6 +303,7 @@ export class SpaceView {
   private ownShip: THREE.Group;
   private flame: THREE.Mesh;
   private otherShips: THREE.InstancedMesh;
+  private beacons: THREE.Points;
   private shipLabels = new Map<string, { obj: CSS2DObject; el: HTMLDivElement }>();
   private prediction: THREE.Line;
   private predictionRef: string | null = null;
@@ -356,6 +378,16 @@ export class SpaceView {
     this.otherShips.count = 0;
     this.otherShips.frustumCulled = false;
     this.scene.add(this.otherShips);
+    // A beacon on every other ship: a few pixels at any distance, so ships can be found.
+    const beaconGeo = new THREE.BufferGeometry();
+    beaconGeo.setAttribute("position", new THREE.BufferAttribute(new Float32Array(MAX_SHIP_INSTANCES * 3), 3));
+    beaconGeo.setDrawRange(0, 0);
+    this.beacons = new THREE.Points(
+      beaconGeo,
+      new THREE.PointsMaterial({ size: 6, sizeAttenuation: false, map: dotTexture(), color: 0xffffff, transparent: true, depthWrite: false, blending: THREE.AdditiveBlending }),
+    );
+    this.beacons.frustumCulled = false;
+    this.scene.add(this.beacons);
 
     this.prediction = new THREE.Line(
       new THREE.BufferGeometry(),
@@ -686,6 +718,9 @@ export class SpaceView {
       rel(s.position, tmpV);
       toThreeQ(s.attitude);
       tmpM.compose(tmpV, tmpQ, new THREE.Vector3(k, k, k));
+      // The beacon sits on top of the fin, clear of the hull.
+      const top = BEACON_OFFSET.clone().applyQuaternion(tmpQ).multiplyScalar(k).add(tmpV);
+      (this.beacons.geometry.getAttribute("position").array as Float32Array).set([top.x, top.y, top.z], n * 3);
       this.otherShips.setMatrixAt(n++, tmpM);
       if (s.label || s.target) {
         seen.add(s.id);
@@ -708,6 +743,8 @@ export class SpaceView {
     }
     this.otherShips.count = n;
     this.otherShips.instanceMatrix.needsUpdate = true;
+    this.beacons.geometry.setDrawRange(0, n);
+    this.beacons.geometry.getAttribute("position").needsUpdate = true;
     for (const [id, l] of this.shipLabels) {
       if (!seen.has(id)) {
         this.scene.remove(l.obj);
