@@ -59,6 +59,13 @@ export class Connection {
     this.events.status({ kind: "closed", reason: "logged out" });
   }
 
+  /** Whether a command of this type was sent less than `maxAgeMs` ago and is still unanswered. */
+  hasPending(command: string, maxAgeMs: number): boolean {
+    const t = performance.now();
+    for (const p of this.pending.values()) if (p.command === command && t - p.sent < maxAgeMs) return true;
+    return false;
+  }
+
   /** Sends a command; returns its id, or null when offline (the command is dropped, not queued). */
   send(cmd: Command): number | null {
     if (!this.online || !this.ws) return null;
@@ -68,12 +75,17 @@ export class Connection {
     return id;
   }
 
-  /** Drops the socket and reconnects now (used after a server restart is suspected, and by tests). */
+  /**
+   * Reconnects: drops an open socket (its close schedules the retry), or, when there is none (after
+   * a 4001 that /api/me contradicted), schedules a new attempt with the usual backoff.
+   */
   reconnectNow(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.attempt = 0;
-    this.ws?.close(4000, "reconnect");
+    if (this.stopped) return;
+    if (this.ws) {
+      this.ws.close(4000, "reconnect");
+    } else if (!this.timer) {
+      this.scheduleRetry("re-authenticating");
+    }
   }
 
   private open(): void {

@@ -147,10 +147,10 @@ export class Game {
   private handle(m: ServerMsg): void {
     switch (m.type) {
       case "welcome":
-        this.config = m.config;
+        this.config = m.config ?? null;
         this.ownId = m.ship_id ?? this.ownId;
-        this.setCatalog(m.bodies);
-        this.hud.setShipClasses(m.config.ship_classes);
+        this.setCatalog(Array.isArray(m.bodies) ? m.bodies : []);
+        this.hud.setShipClasses(m.config?.ship_classes ?? []);
         this.hud.set("player", m.player.username);
         for (const t of [...this.bodyTracks.values(), ...this.shipTracks.values(), ...(this.ownTrack ? [this.ownTrack] : [])])
           Object.assign(t.options, this.trackOptions());
@@ -278,7 +278,7 @@ export class Game {
       );
       // Follow the server's throttle unless we changed it a moment ago (the command applies next tick).
       const settle = (2.5 / (this.config?.tick_rate_hz || 1));
-      if (wall - this.lastControlSent > settle && this.conn.pending.size === 0) {
+      if (wall - this.lastControlSent > settle && !this.conn.hasPending("control", 5000)) {
         this.throttle = m.own_ship.control?.throttle ?? m.own_ship.throttle;
       }
       if (!this.target && m.own_ship.target) this.target = refToSel(m.own_ship.target);

@@ -113,6 +113,16 @@ describe("Connection", () => {
     expect(FakeSocket.all.length).toBe(1);
   });
 
+  it("retries after a 4001 when the caller says the token is still good", () => {
+    vi.spyOn(Math, "random").mockReturnValue(0.5);
+    conn.start();
+    FakeSocket.all[0].serverClose(4001, "bad token");
+    conn.reconnectNow(); // e.g. GET /api/me answered 200
+    expect(statuses.at(-1)).toMatchObject({ kind: "waiting", reason: "re-authenticating" });
+    vi.advanceTimersByTime(500);
+    expect(FakeSocket.all.length).toBe(2);
+  });
+
   it("stops for good on stop()", () => {
     conn.start();
     conn.stop();
