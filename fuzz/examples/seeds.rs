@@ -18,6 +18,7 @@ use prost::Message;
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("seeds");
     let programs = engine_programs();
+    check_flights(&programs);
     write_target(&root, "engine_commands", programs.iter().map(|(name, program)| (*name, program.clone())));
     let mut snapshots: Vec<(&str, Vec<u8>)> =
         programs.iter().map(|(name, program)| (*name, run(program).to_snapshot())).collect();
@@ -228,6 +229,18 @@ fn engine_programs() -> Vec<(&'static str, Vec<u8>)> {
             ),
         ),
     ]
+}
+
+/// The flight plans do what their names say: the landing lands, the crash crashes.
+fn check_flights(programs: &[(&str, Vec<u8>)]) {
+    use galaxy_engine::ShipStatus::{Crashed, Landed};
+    let program = |name: &str| &programs.iter().find(|(candidate, _)| *candidate == name).expect("a program").1;
+    // Scene byte, spawn (13 bytes), two steps (2 bytes each): the hauler rests on the Moon.
+    let landed = run(&program("moon_landing")[..1 + 13 + 4]);
+    assert_eq!(landed.ships().state(0).status, Landed);
+    // Scene byte, three spawns, two mode changes (5 bytes each) and a step: the hauler crashed.
+    let crashed = run(&program("crash_and_targets")[..1 + 3 * 13 + 2 * 5 + 2]);
+    assert_eq!(crashed.ships().state(1).status, Crashed);
 }
 
 fn world_snapshots() -> Vec<(&'static str, Vec<u8>)> {
