@@ -432,6 +432,7 @@ export class Game {
         const order: (typeof this.mapFocus)[] = ["ship", "body", "sun", "target"];
         this.mapFocus = order[(order.indexOf(this.mapFocus) + 1) % order.length];
         if (this.view.mode !== "map") this.view.mode = "map";
+        this.view.map.distance = this.mapDistanceFor(this.mapFocus);
         this.hud.toast(`Map focus: ${this.mapFocus}`, "info");
         break;
       }
@@ -461,6 +462,28 @@ export class Game {
 
   private respawn(cls: string): void {
     this.send({ type: "respawn", class: cls }, "respawn");
+  }
+
+  /** A map zoom that frames the focus: your orbit, the body, the whole system, or the target. */
+  private mapDistanceFor(focus: typeof this.mapFocus): number {
+    const el = this.ownElements();
+    const orbit = el ? (el.apoapsis ?? el.radius * 2) : 2e7;
+    switch (focus) {
+      case "ship":
+      case "body":
+        return Math.max(2e7, 3.5 * orbit);
+      case "sun": {
+        // Out to the farthest body.
+        const sun = this.massive[this.soi?.byMass[0] ?? 0]?.position ?? [0, 0, 0];
+        const far = Math.max(1e11, ...this.massive.map((b) => length(sub(b.position, sun))));
+        return 2.2 * far;
+      }
+      case "target": {
+        const t = this.target;
+        if (t?.kind === "body") return Math.max(1e6, 8 * (this.catalog.get(t.name)?.radius ?? 1e6));
+        return 2e4;
+      }
+    }
   }
 
   private targetList(): TargetSel[] {

@@ -722,7 +722,8 @@ export class SpaceView {
       const top = BEACON_OFFSET.clone().applyQuaternion(tmpQ).multiplyScalar(k).add(tmpV);
       (this.beacons.geometry.getAttribute("position").array as Float32Array).set([top.x, top.y, top.z], n * 3);
       this.otherShips.setMatrixAt(n++, tmpM);
-      if (s.label || s.target) {
+      // In a zoomed-out map ship names would pile up on their planet: only the target keeps one.
+      if (s.target || (s.label && !(map && this.map.distance > 5e8))) {
         seen.add(s.id);
         let l = this.shipLabels.get(s.id);
         if (!l) {
