@@ -301,9 +301,9 @@ function prediction(ship, horizon, samples) {
   const probe = { ...ship, control: { throttle: 0, pitch: 0, yaw: 0, roll: 0 }, attitude_mode: "hold", angular_velocity: [0, 0, 0] };
   const points = [];
   const sampleDt = horizon / samples;
-  const sub = Math.max(1, Math.ceil(sampleDt / 10));
+  const substeps = Math.max(1, Math.ceil(sampleDt / 10));
   for (let i = 1; i <= samples; i++) {
-    for (let k = 0; k < sub; k++) stepShip(probe, sampleDt / sub);
+    for (let k = 0; k < substeps; k++) stepShip(probe, sampleDt / substeps);
     const t = gameTime + i * sampleDt;
     points.push({ time: t, position: add(earthAt(t).position, probe.rel), relative_position: probe.rel });
   }
