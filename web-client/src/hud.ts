@@ -98,7 +98,13 @@ export class Hud {
     fb.append(this.fuelFill, h("span", "bar-label", "FUEL"));
     bars.append(tb, fb);
     ship.appendChild(bars);
-    overlay.appendChild(ship);
+    // Bottom dock: ship panel and toasts in a row above the control buttons, so nothing overlaps
+    // whatever the window size.
+    const dock = h("div", "dock");
+    const dockRow = h("div", "dock-row");
+    dock.appendChild(dockRow);
+    dockRow.appendChild(ship);
+    overlay.appendChild(dock);
 
     // Controls (bottom centre): every key has a button.
     const controls = h("div", "controls panel");
@@ -132,12 +138,27 @@ export class Hud {
       this.buttons.set(b.action, btn);
       g.appendChild(btn);
     }
-    overlay.appendChild(controls);
+    const collapse = h("button", "ctl collapse", "Hide buttons");
+    collapse.tabIndex = -1;
+    collapse.title = "Hide or show the on-screen control buttons (the keys work either way)";
+    const setCollapsed = (on: boolean) => {
+      controls.classList.toggle("collapsed", on);
+      collapse.textContent = on ? "Show buttons" : "Hide buttons";
+      try {
+        localStorage.setItem("galaxy.controlsCollapsed", on ? "1" : "0");
+      } catch {
+        /* private mode */
+      }
+    };
+    collapse.addEventListener("click", () => setCollapsed(!controls.classList.contains("collapsed")));
+    controls.appendChild(collapse);
+    setCollapsed(localStorage.getItem("galaxy.controlsCollapsed") === "1");
+    dock.appendChild(controls);
 
     // Toasts (bottom right): acks and rejections.
     this.toasts = h("div", "toasts");
     this.toasts.setAttribute("aria-live", "polite");
-    overlay.appendChild(this.toasts);
+    dockRow.appendChild(this.toasts);
 
     // Connection banner (centre top) when offline.
     this.banner = h("div", "banner");

@@ -8,7 +8,8 @@ const server = await startServer();
 const browser = await launchBrowser();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const [vw, vh] = (process.env.VIEWPORT ?? "1280x800").split("x").map(Number);
+  const page = await browser.newPage({ viewport: { width: vw, height: vh } });
   page.on("console", (m) => console.log(`[${m.type()}] ${m.text()}`));
   await page.goto(server.base);
   await page.fill("#username", `shot_${Date.now() % 100000}`);
