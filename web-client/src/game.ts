@@ -9,7 +9,7 @@ import { Track } from "./math/interp";
 import { conicPoints, elementsFromState, type OrbitElements } from "./math/orbit";
 import { burnTime, deltaV, thrustAcceleration } from "./math/rocket";
 import { dominantBody, soiHierarchy, type MassiveBody, type SoiHierarchy } from "./math/soi";
-import { dot, isFiniteVec, length, normalize, scale, sub } from "./math/vec";
+import { addScaled, dot, isFiniteVec, length, normalize, scale, sub } from "./math/vec";
 import { SpaceView, type CameraMode, type ShipView } from "./scene";
 import type { AttitudeMode, BodyCatalog, Config, Prediction, ServerMsg, Session, Ship, ShipSummary, StateMsg, TargetRef, Vec3 } from "./types";
 
@@ -53,6 +53,7 @@ export class Game {
   private prediction: Prediction | null = null;
   private predictionTimer: ReturnType<typeof setInterval> | null = null;
   private predictionError: string | null = null;
+  private predictionTimeOffset = 0;
   private frames = 0;
   private fpsAt = now();
   private fps = 0;
@@ -317,6 +318,10 @@ export class Game {
       const p = await api.prediction(this.session.token, this.ownId, Math.round(horizon), 180);
       if (this.disposed) return;
       this.prediction = p;
+      // Point times: absolute game time, or seconds from now — the protocol's example does not
+      // say. A first point earlier than now can only be relative: then add the current game time.
+      const nowGame = this.gameNow();
+      this.predictionTimeOffset = p.points.length && nowGame !== null && p.points[0].time < nowGame - 1e-6 ? nowGame : 0;
       this.predictionError = null;
       this.view.setPrediction(p.reference_body, p.points.map((q) => q.relative_position));
     } catch (e) {
@@ -591,6 +596,7 @@ export class Game {
       ships,
       mapFocus: focus,
       targetBody: this.target?.kind === "body" ? this.target.name : null,
+      predictionLead: this.view.mode === "cockpit" ? null : this.predictionLead(wall, own?.position ?? null, own?.velocity ?? null, bodies, bodyVel),
     });
     if (own && el) {
       const bp = bodies.get(el.body);
@@ -602,6 +608,47 @@ export class Game {
     const t2 = performance.now();
     this.frameMs.render += 0.1 * (t1 - t0 - this.frameMs.render);
     this.frameMs.js += 0.1 * (t2 - t1 + (t0 - wall * 1000) - this.frameMs.js);
+  }
+
+  /** The game time now, extrapolated from the newest state. */
+  private gameNow(wall = now()): number | null {
+    if (this.gameTime === null || this.lastStateWall === null) return null;
+    const ts = this.config?.time_scale && this.config.time_scale > 0 ? this.config.time_scale : 1;
+    return this.gameTime + Math.min(wall - this.lastStateWall, 3 / (this.config?.tick_rate_hz || 1)) * ts;
+  }
+
+  /**
+   * The path from where your ship is shown to the server's first predicted point still ahead:
+   * two-body (leapfrog) around the prediction's reference body, so the line leaves the ship on
+   * its arc instead of as a long chord.
+   */
+  private predictionLead(wall: number, pos: Vec3 | null, vel: Vec3 | null, bodies: Map<string, Vec3>, bodyVel: Map<string, Vec3>) {
+    const p = this.prediction;
+    const t0 = this.gameNow(wall);
+    if (!p || !pos || !vel || t0 === null) return null;
+    const bp = bodies.get(p.reference_body);
+    const bv = bodyVel.get(p.reference_body);
+    const gm = this.catalog.get(p.reference_body)?.gm;
+    if (!bp || !bv || !gm) return null;
+    const from = p.points.findIndex((q) => q.time + this.predictionTimeOffset > t0);
+    if (from < 0) return { points: [], from: p.points.length };
+    const span = p.points[from].time + this.predictionTimeOffset - t0;
+    const steps = 24;
+    const substeps = 4;
+    const h = span / (steps * substeps);
+    let r = sub(pos, bp);
+    let v = sub(vel, bv);
+    const acc = (x: Vec3): Vec3 => scale(x, -gm / Math.pow(length(x), 3));
+    const points: Vec3[] = [];
+    for (let i = 0; i < steps; i++) {
+      for (let j = 0; j < substeps; j++) {
+        const vh = addScaled(v, acc(r), h / 2);
+        r = addScaled(r, vh, h);
+        v = addScaled(vh, acc(r), h / 2);
+      }
+      points.push(r);
+    }
+    return { points, from };
   }
 
   private targetPos(t: TargetSel, bodies: Map<string, Vec3>, wall: number): Vec3 | null {

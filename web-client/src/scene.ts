@@ -26,6 +26,11 @@ export interface Frame {
   ships: ShipView[];
   mapFocus: Vec3;
   targetBody: string | null;
+  /**
+   * The predicted path from your ship to the server's first future point, relative to the
+   * prediction's reference body, and the index of that first future point.
+   */
+  predictionLead?: { points: Vec3[]; from: number } | null;
 }
 
 const tmpQ = new THREE.Quaternion();
@@ -280,6 +285,8 @@ interface BodyObj {
 }
 
 const MAX_SHIP_INSTANCES = 4096;
+/** Most lead-in vertices between your ship and the server's first predicted point. */
+export const MAX_LEAD = 32;
 const BEACON_OFFSET = new THREE.Vector3(0, 7.5, -6.5);
 
 export class SpaceView {
@@ -550,8 +557,8 @@ export class SpaceView {
       return;
     }
     this.predictionPoints = points;
-    // One more vertex in front: the line starts at your ship.
-    g.setAttribute("position", new THREE.BufferAttribute(new Float32Array((points.length + 1) * 3), 3));
+    // Room in front for your ship and the locally computed lead-in (Frame.predictionLead).
+    g.setAttribute("position", new THREE.BufferAttribute(new Float32Array((points.length + 1 + MAX_LEAD) * 3), 3));
     this.prediction.visible = true;
   }
 
@@ -680,15 +687,19 @@ export class SpaceView {
         const bx = ref[0] - o[0];
         const by = ref[1] - o[1];
         const bz = ref[2] - o[2];
-        const first = this.predictionPoints[0];
-        a[0] = f.own ? ownRel.x : (bx + first[0]) * k;
-        a[1] = f.own ? ownRel.y : (by + first[1]) * k;
-        a[2] = f.own ? ownRel.z : (bz + first[2]) * k;
-        this.predictionPoints.forEach((p, i) => {
-          a[i * 3 + 3] = (bx + p[0]) * k;
-          a[i * 3 + 4] = (by + p[1]) * k;
-          a[i * 3 + 5] = (bz + p[2]) * k;
-        });
+        // Your ship, then the lead-in arc up to the first server point still ahead, then those.
+        let n = 0;
+        const put = (x: number, y: number, z: number) => {
+          a[n * 3] = x;
+          a[n * 3 + 1] = y;
+          a[n * 3 + 2] = z;
+          n++;
+        };
+        const lead = f.predictionLead;
+        if (f.own) put(ownRel.x, ownRel.y, ownRel.z);
+        for (const p of lead?.points.slice(0, MAX_LEAD) ?? []) put((bx + p[0]) * k, (by + p[1]) * k, (bz + p[2]) * k);
+        for (const p of this.predictionPoints.slice(lead?.from ?? 0)) put((bx + p[0]) * k, (by + p[1]) * k, (bz + p[2]) * k);
+        this.prediction.geometry.setDrawRange(0, n);
         attr.needsUpdate = true;
         this.prediction.position.set(0, 0, 0);
       }
