@@ -119,6 +119,15 @@ impl ShipInit {
             finite("ship attitude", component)?;
         }
         positive("ship attitude quaternion length", self.attitude.length())?;
+        // NOTE: below the smallest normal f64 the squared length loses digits and normalising
+        // no longer gives a unit quaternion (found by fuzz/engine_commands: components of 1e-160
+        // came out 1 + 6e-6 long), so such a quaternion counts as degenerate, like zero.
+        if self.attitude.length_squared() < f64::MIN_POSITIVE {
+            return Err(EngineError::NotPositive {
+                quantity: "ship attitude quaternion length (squared, as a normal f64)",
+                value: self.attitude.length_squared(),
+            });
+        }
         Ok(())
     }
 }

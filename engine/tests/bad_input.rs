@@ -49,6 +49,15 @@ fn bad_bodies_and_ships_are_refused_and_change_nothing() {
     assert!(simulation.add_ship(ShipInit { fuel_mass: 1e9, ..good }).is_err());
     assert!(simulation.add_ship(ShipInit { attitude: DQuat::from_xyzw(0.0, 0.0, 0.0, 0.0), ..good }).is_err());
     assert!(simulation.add_ship(ShipInit { attitude: DQuat::from_xyzw(f64::NAN, 0.0, 0.0, 1.0), ..good }).is_err());
+    // Found by fuzz/engine_commands: so small that normalising it gave a quaternion 1 + 6e-6 long.
+    assert!(
+        simulation.add_ship(ShipInit { attitude: DQuat::from_xyzw(1e-160, 1e-160, 1e-160, 1e-160), ..good }).is_err()
+    );
+    let tiny_but_normal = simulation.add_ship(ShipInit { attitude: DQuat::from_xyzw(0.0, 0.0, 0.0, 1e-150), ..good });
+    assert!(
+        tiny_but_normal.is_ok_and(|index| simulation.remove_ship(index).is_ok()),
+        "1e-150 still normalises exactly"
+    );
     let weightless = ShipClass { dry_mass: 0.0, ..ShipClass::FAST_FRIGATE };
     assert!(simulation.add_ship(ShipInit::new(weightless, DVec3::X, DVec3::ZERO)).is_err());
 

@@ -140,6 +140,26 @@ fn a_resealed_snapshot_with_nan_or_negative_mass_is_rejected() {
 }
 
 #[test]
+fn a_resealed_snapshot_with_a_non_unit_attitude_is_rejected() {
+    // Found by fuzz/engine_snapshot: any positive length used to pass, and scaled the thrust.
+    let mut simulation = Simulation::new(SimParams::default()).unwrap();
+    simulation.add_body(BodyInit { mass: 1.0, radius: 1.0, position: DVec3::ZERO, velocity: DVec3::ZERO }).unwrap();
+    simulation.add_ship(ShipInit::new(ShipClass::FAST_FRIGATE, DVec3::new(5.0, 0.0, 0.0), DVec3::ZERO)).unwrap();
+    let bytes = simulation.to_snapshot();
+    // 67 bytes before the body columns, 8 body columns of one body, then the ship columns:
+    // attitude w is the 14th (position 3, velocity 3, masses 3, thrust, exhaust, two turn limits).
+    let attitude_w_offset = 67 + 8 * 8 + 13 * 8;
+    assert_eq!(&bytes[attitude_w_offset..attitude_w_offset + 8], &1.0_f64.to_bits().to_le_bytes());
+    for bad in [2.0_f64, 0.5, 1e-160, 1.0 + 1e-5] {
+        let mut edited = bytes.clone();
+        edited[attitude_w_offset..attitude_w_offset + 8].copy_from_slice(&bad.to_bits().to_le_bytes());
+        reseal(&mut edited);
+        let error = Simulation::from_snapshot(&edited).unwrap_err();
+        assert!(matches!(error, SnapshotError::InvalidState(_)), "{bad}: {error}");
+    }
+}
+
+#[test]
 fn a_forged_count_is_refused_without_allocating_it() {
     let simulation = Simulation::new(SimParams::default()).unwrap();
     let mut bytes = simulation.to_snapshot();
