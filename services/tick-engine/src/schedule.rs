@@ -58,7 +58,16 @@ impl TickSettings {
         within("tick rate (Hz)", self.tick_rate_hz, 0.1, 100.0)?;
         within("time scale", self.time_scale, 0.1, 100.0)?;
         within("max substep (s)", self.max_substep, 1e-6, 3600.0)?;
+        // NOTE: physics refuses a tick of more substeps than this; settings that need more would
+        // stall the game (every tick refused and retried), so they are refused here instead.
+        let most = f64::from(galaxy_proto::convert::MAX_SUBSTEPS_PER_TICK);
+        within("substeps per tick (time scale / tick rate / max substep)", self.substeps_needed(), 1.0, most)?;
         Ok(())
+    }
+
+    /// `game_seconds_per_tick / max_substep` rounded up, before any clamping.
+    fn substeps_needed(&self) -> f64 {
+        (self.game_seconds_per_tick() / self.max_substep).ceil()
     }
 
     /// Wall time between ticks.
@@ -76,7 +85,7 @@ impl TickSettings {
     /// Substeps per tick: the fewest that keep each one within `max_substep`.
     #[must_use]
     pub fn substeps_per_tick(&self) -> u32 {
-        (self.game_seconds_per_tick() / self.max_substep).ceil().clamp(1.0, f64::from(u32::MAX)) as u32
+        self.substeps_needed().clamp(1.0, f64::from(u32::MAX)) as u32
     }
 }
 
@@ -131,6 +140,25 @@ mod tests {
             assert!(bad.validate().is_err(), "{bad:?}");
         }
         assert!(TickSettings::default().validate().is_ok());
+    }
+
+    #[test]
+    fn settings_whose_ticks_physics_would_refuse_are_refused() {
+        // Found by fuzz/game_config: 7.62 Hz at 30.75x with 2e-5 s substeps needs 196,182
+        // substeps a tick, over physics' limit, so every tick would be refused and retried.
+        let too_fine = TickSettings {
+            tick_rate_hz: 7.62,
+            time_scale: 30.75,
+            max_substep: 2.0569911437721343e-5,
+            ..TickSettings::default()
+        };
+        assert!(too_fine.validate().is_err());
+        let at_the_limit =
+            TickSettings { tick_rate_hz: 1.0, time_scale: 100.0, max_substep: 1e-3, ..TickSettings::default() };
+        assert_eq!(at_the_limit.substeps_per_tick(), galaxy_proto::convert::MAX_SUBSTEPS_PER_TICK);
+        assert!(at_the_limit.validate().is_ok());
+        let slowest_and_fastest = TickSettings { tick_rate_hz: 0.1, time_scale: 100.0, ..TickSettings::default() };
+        assert!(slowest_and_fastest.validate().is_ok(), "the default substep allows every rate and scale");
     }
 
     #[test]
