@@ -373,20 +373,35 @@ fn validate_key_prefix(prefix: &str) -> Result<(), ConfigError> {
     }
 }
 
-/// `scheme://user:secret@host/...` → `scheme://user:***@host/...`; anything else unchanged.
+/// `scheme://user:secret@host/...?password=secret` → `scheme://user:***@host/...?password=***`;
+/// anything else unchanged.
 fn redact_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
+    // NOTE: a URL's credentials end at the last '@' of its authority, but tokio-postgres reads them
+    // up to the first '@' anywhere, so a password holding '/', '?' or '#' runs on past the
+    // authority; hide it either way (found by fuzz/storage_config).
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    let Some((user_info, host)) = authority.rsplit_once('@') else {
-        return url.to_owned();
+    let at = rest[..authority_end].rfind('@').or_else(|| rest.find('@')).unwrap_or(0);
+    let (user_info, host_onwards) = rest.split_at(at);
+    let rest = match user_info.split_once(':') {
+        Some((user, _password)) => format!("{user}:***{host_onwards}"),
+        None => rest.to_owned(),
     };
-    match user_info.split_once(':') {
-        Some((user, _password)) => format!("{scheme}://{user}:***@{host}{path}"),
-        None => url.to_owned(),
-    }
+    // tokio-postgres also takes the password from a `password` query parameter, whose key it
+    // percent-decodes first: hide that value, and the value of any key with a '%' in it.
+    let Some((before_query, query)) = rest.split_once('?') else {
+        return format!("{scheme}://{rest}");
+    };
+    let parameters: Vec<String> = query
+        .split('&')
+        .map(|parameter| match parameter.split_once('=') {
+            Some((key, _value)) if key == "password" || key.contains('%') => format!("{key}=***"),
+            _ => parameter.to_owned(),
+        })
+        .collect();
+    format!("{scheme}://{before_query}?{}", parameters.join("&"))
 }
 
 #[cfg(test)]
@@ -475,5 +490,26 @@ mod tests {
         assert!(!printed.contains("hunter2"));
         let printed = format!("{:?}", RedisConfig::new("redis://:hunter2@cache:6379/0", "main"));
         assert!(!printed.contains("hunter2"), "{printed}");
+    }
+
+    #[test]
+    fn debug_output_hides_passwords_wherever_the_driver_reads_them() {
+        // Found by fuzz/storage_config: tokio-postgres reads the password up to the first '@',
+        // even past a '/', '?' or '#', and also from a `password` query parameter.
+        for url in [
+            "postgres://galaxy:hun/ter2@db/galaxy",
+            "postgres://galaxy:hun?ter2@db/galaxy",
+            "postgres://galaxy:hun#ter2@db:5432/galaxy",
+            "postgres://db/galaxy?sslmode=require&password=hunter2",
+            "postgres://db/galaxy?pass%77ord=hunter2",
+        ] {
+            let password =
+                tokio_postgres::Config::from_str(url).expect("a valid URL").get_password().map(<[u8]>::to_vec);
+            assert!(password.is_some_and(|password| password.ends_with(b"ter2")), "{url}");
+            let printed = format!("{:?}", PostgresConfig::new(url));
+            assert!(!printed.contains("ter2"), "{printed}");
+        }
+        let printed = format!("{:?}", PostgresConfig::new("postgres://u:p@db/galaxy?sslmode=require&password=x"));
+        assert!(printed.contains("postgres://u:***@db/galaxy?sslmode=require&password=***"), "{printed}");
     }
 }
