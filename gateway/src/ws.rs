@@ -1,0 +1,752 @@
+//! `/ws`: the player's live connection.
+//!
+//! The upgrade is done here over hyper (not with axum's `WebSocketUpgrade`) so the socket is a
+//! plain `tokio-tungstenite` stream that can send raw frames: a `state` message goes out as
+//! fragments of the frame's shared bytes (the common prefix, then the player's own ship), so no
+//! client ever gets its own copy of the state, and each connection's write buffer stays at most
+//! one fragment. Buffers are set per connection in [`socket_config`].
+//!
+//! A connection: Origin check (4003) → `auth` within the timeout (4001) → `welcome` and the
+//! newest `state` at once → a `state` per published frame, commands answered in order by a
+//! per-connection task, a ping every interval, close 1001 on shutdown.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use galaxy_engine::AttitudeMode;
+use galaxy_proto::v1;
+use governor::DefaultDirectRateLimiter;
+use hyper_util::rt::TokioIo;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::io::AsyncReadExt;
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::{CloseFrame, Frame};
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::fanout::StateFrame;
+use crate::gateway::AppState;
+use crate::limits::connection_messages;
+use crate::model::{ControlJson, TargetJson, player_from_proto};
+
+type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
+
+/// Largest message a client may send (bigger closes with 1009).
+pub const MAX_CLIENT_MESSAGE_BYTES: usize = 64 * 1024;
+/// Size of the fragments a large `state` message is sent in.
+const FRAGMENT_BYTES: usize = 16 * 1024;
+/// Per-connection read buffer: client messages are small; tungstenite's 128 KiB default would
+/// cost 1.3 GB at 10 000 connections.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// The write buffer only fills while a client's socket is full (one fragment at a time).
+const MAX_WRITE_BUFFER_BYTES: usize = 128 * 1024;
+/// Longest wait to send a close frame and hear the client's reply.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Most bytes read and thrown away after closing a connection that sent an oversize message,
+/// so the close frame is not lost to a TCP reset.
+const DRAIN_AFTER_CLOSE_BYTES: usize = 256 * 1024;
+/// Commands one connection may have waiting for the command task.
+const COMMAND_QUEUE: usize = 32;
+/// Close codes of the protocol.
+const CLOSE_UNAUTHENTICATED: u16 = 4001;
+const CLOSE_FORBIDDEN_ORIGIN: u16 = 4003;
+const CLOSE_GOING_AWAY: u16 = 1001;
+const CLOSE_TOO_BIG: u16 = 1009;
+const CLOSE_POLICY: u16 = 1008;
+const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
+
+/// How every connection's socket is configured.
+fn socket_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(0)
+        .max_write_buffer_size(MAX_WRITE_BUFFER_BYTES)
+        .max_message_size(Some(MAX_CLIENT_MESSAGE_BYTES))
+        .max_frame_size(Some(MAX_CLIENT_MESSAGE_BYTES))
+}
+
+/// `GET /ws`: checks the upgrade request, answers 101, and runs the connection on its own task.
+pub(crate) async fn upgrade(State(app): State<Arc<AppState>>, mut request: Request) -> Response {
+    let headers = request.headers();
+    let has_token = |name: header::HeaderName, token: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .any(|part| part.trim().eq_ignore_ascii_case(token))
+    };
+    if !has_token(header::CONNECTION, "upgrade") || !has_token(header::UPGRADE, "websocket") {
+        return ApiError::new(StatusCode::UPGRADE_REQUIRED, "upgrade_required", "this is a WebSocket endpoint")
+            .into_response();
+    }
+    if headers.get(header::SEC_WEBSOCKET_VERSION).and_then(|value| value.to_str().ok()) != Some("13") {
+        let mut response =
+            ApiError::new(StatusCode::UPGRADE_REQUIRED, "upgrade_required", "WebSocket version 13 is required")
+                .into_response();
+        response.headers_mut().insert(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        return response;
+    }
+    let Some(key) = headers.get(header::SEC_WEBSOCKET_KEY) else {
+        return ApiError::malformed("Sec-WebSocket-Key is required").into_response();
+    };
+    let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
+    let origin_allowed = origin_allowed(&app, headers);
+    let Some(on_upgrade) = request.extensions_mut().remove::<hyper::upgrade::OnUpgrade>() else {
+        return ApiError::malformed("this connection cannot be upgraded").into_response();
+    };
+    let guard = app.connection_opened();
+    tokio::spawn(async move {
+        let _guard = guard;
+        match on_upgrade.await {
+            Ok(upgraded) => {
+                let socket =
+                    WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(socket_config())).await;
+                Connection::new(app, socket).run(origin_allowed).await;
+            }
+            Err(error) => tracing::debug!(%error, "websocket upgrade failed"),
+        }
+    });
+    let mut response = StatusCode::SWITCHING_PROTOCOLS.into_response();
+    let response_headers = response.headers_mut();
+    response_headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    response_headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    if let Ok(accept) = HeaderValue::from_str(&accept) {
+        response_headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+    }
+    response
+}
+
+fn origin_allowed(app: &AppState, headers: &HeaderMap) -> bool {
+    let origin = headers.get(header::ORIGIN).map(|value| value.to_str().unwrap_or("invalid"));
+    let host = headers.get(header::HOST).and_then(|value| value.to_str().ok());
+    app.config.allowed_origins.allows(origin, host)
+}
+
+/// Why a connection is ending, and how to tell the client.
+#[derive(Debug)]
+enum Ending {
+    /// Send a close frame with this code and reason.
+    Close(u16, &'static str),
+    /// Send a close frame, then read and discard what the client is still sending.
+    CloseAndDrain(u16, &'static str),
+    /// The client left or the socket failed: nothing to send.
+    Gone,
+}
+
+/// A message from the client, checked for shape (values are checked by the players service).
+#[derive(Debug)]
+enum ClientMessage {
+    Auth { token: String },
+    Command { id: Option<Value>, command: Command },
+}
+
+#[derive(Debug)]
+enum Command {
+    Control(ControlJson),
+    AttitudeMode { mode: String, target: Option<TargetJson> },
+    Respawn { class: String },
+}
+
+impl Command {
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Control(_) => "control",
+            Command::AttitudeMode { .. } => "attitude_mode",
+            Command::Respawn { .. } => "respawn",
+        }
+    }
+}
+
+/// Why a text message was not understood: the reply to send.
+#[derive(Debug, PartialEq)]
+enum ParseFailure {
+    /// Not a JSON object with a string `type`.
+    Malformed,
+    /// A `type` this protocol does not have.
+    UnknownType(String),
+    /// A known command with missing or mistyped fields.
+    BadCommand { id: Option<Value>, command: &'static str, reason: String },
+}
+
+#[derive(Deserialize)]
+struct ControlFields {
+    throttle: f64,
+    #[serde(default)]
+    pitch: f64,
+    #[serde(default)]
+    yaw: f64,
+    #[serde(default)]
+    roll: f64,
+}
+
+#[derive(Deserialize)]
+struct AttitudeFields {
+    mode: String,
+    #[serde(default)]
+    target: Option<TargetJson>,
+}
+
+#[derive(Deserialize)]
+struct RespawnFields {
+    class: String,
+}
+
+fn parse_client_message(text: &str) -> Result<ClientMessage, ParseFailure> {
+    let value: Value = serde_json::from_str(text).map_err(|_| ParseFailure::Malformed)?;
+    let kind = value.get("type").and_then(Value::as_str).ok_or(ParseFailure::Malformed)?;
+    // The client's own number for the command, echoed back: a number or a short string.
+    let id = value.get("id").filter(|id| id.is_number() || id.as_str().is_some_and(|text| text.len() <= 64)).cloned();
+    let bad = |command: &'static str, error: serde_json::Error| ParseFailure::BadCommand {
+        id: id.clone(),
+        command,
+        reason: error.to_string(),
+    };
+    let command = match kind {
+        "auth" => {
+            let token = value.get("token").and_then(Value::as_str).unwrap_or("").to_owned();
+            return Ok(ClientMessage::Auth { token });
+        }
+        "control" => {
+            let fields: ControlFields = serde_json::from_value(value.clone()).map_err(|error| bad("control", error))?;
+            Command::Control(ControlJson {
+                throttle: fields.throttle,
+                pitch: fields.pitch,
+                yaw: fields.yaw,
+                roll: fields.roll,
+            })
+        }
+        "attitude_mode" => {
+            let fields: AttitudeFields =
+                serde_json::from_value(value.clone()).map_err(|error| bad("attitude_mode", error))?;
+            Command::AttitudeMode { mode: fields.mode, target: fields.target }
+        }
+        "respawn" => {
+            let fields: RespawnFields = serde_json::from_value(value.clone()).map_err(|error| bad("respawn", error))?;
+            Command::Respawn { class: fields.class }
+        }
+        other => return Err(ParseFailure::UnknownType(other.chars().take(32).collect())),
+    };
+    Ok(ClientMessage::Command { id, command })
+}
+
+fn failure_reply(failure: ParseFailure) -> String {
+    match failure {
+        ParseFailure::Malformed => json!({"type": "error", "code": "malformed_message",
+            "message": "expected a JSON object with a type field"}),
+        ParseFailure::UnknownType(kind) => json!({"type": "error", "code": "unknown_type",
+            "message": format!("unknown message type {kind:?}")}),
+        ParseFailure::BadCommand { id, command, reason } => json!({"type": "rejected", "id": id, "command": command,
+            "code": "malformed_message", "reason": reason}),
+    }
+    .to_string()
+}
+
+fn rejected(id: Option<&Value>, command: &str, code: &str, reason: &str) -> String {
+    json!({"type": "rejected", "id": id, "command": command, "code": code, "reason": reason}).to_string()
+}
+
+/// What the command task hands back to the connection.
+#[derive(Debug)]
+enum Reply {
+    /// A message to send.
+    Text(String),
+    /// The player's identity changed (a respawn, a re-check): their ship id may be new.
+    Identity(v1::PlayerIdentity),
+    /// End the connection.
+    Close(u16, &'static str),
+}
+
+/// A request to the command task.
+#[derive(Debug)]
+enum Job {
+    Command {
+        id: Option<Value>,
+        command: Command,
+    },
+    /// Check the session is still valid (periodically, or after a revocation broadcast lagged).
+    Revalidate,
+}
+
+struct Connection {
+    app: Arc<AppState>,
+    socket: Socket,
+    last_heard: Instant,
+    messages: DefaultDirectRateLimiter,
+}
+
+impl Connection {
+    fn new(app: Arc<AppState>, socket: Socket) -> Connection {
+        Connection { app, socket, last_heard: Instant::now(), messages: connection_messages() }
+    }
+
+    async fn run(mut self, origin_allowed: bool) {
+        let ending = if origin_allowed {
+            self.serve().await
+        } else {
+            metrics::counter!("galaxy_gateway_ws_refused_total", "reason" => "origin").increment(1);
+            Ending::Close(CLOSE_FORBIDDEN_ORIGIN, "origin not allowed")
+        };
+        self.end(ending).await;
+    }
+
+    async fn serve(&mut self) -> Ending {
+        let mut shutdown = self.app.shutdown.subscribe();
+        let auth_timeout = self.app.config.auth_timeout;
+        let caller = tokio::select! {
+            outcome = tokio::time::timeout(auth_timeout, self.authenticate()) => match outcome {
+                Ok(Ok(caller)) => caller,
+                Ok(Err(ending)) => return ending,
+                Err(_) => {
+                    metrics::counter!("galaxy_gateway_ws_refused_total", "reason" => "auth_timeout").increment(1);
+                    return Ending::Close(CLOSE_UNAUTHENTICATED, "no auth message in time");
+                }
+            },
+            () = stopping(&mut shutdown) => return Ending::Close(CLOSE_GOING_AWAY, "server shutting down"),
+        };
+        self.serve_player(caller, shutdown).await
+    }
+
+    /// Waits for the `auth` message and checks its token.
+    async fn authenticate(&mut self) -> Result<Caller, Ending> {
+        loop {
+            let text = match self.next_text().await? {
+                Some(text) => text,
+                None => continue,
+            };
+            match parse_client_message(&text) {
+                Ok(ClientMessage::Auth { token }) => {
+                    return match self.app.sessions.validate(&self.app.backends.players, &token).await {
+                        Ok(caller) => Ok(caller),
+                        Err(error) if error.status == StatusCode::UNAUTHORIZED => {
+                            metrics::counter!("galaxy_gateway_ws_refused_total", "reason" => "bad_token").increment(1);
+                            Err(Ending::Close(CLOSE_UNAUTHENTICATED, "invalid or expired token"))
+                        }
+                        Err(_) => Err(Ending::Close(CLOSE_TRY_AGAIN_LATER, "players service unavailable")),
+                    };
+                }
+                Ok(ClientMessage::Command { .. }) | Err(ParseFailure::UnknownType(_)) => {
+                    return Err(Ending::Close(CLOSE_UNAUTHENTICATED, "authenticate first"));
+                }
+                Err(failure) => self.send_text(failure_reply(failure)).await?,
+            }
+        }
+    }
+
+    /// The next text message; `None` for frames that are not one (pings, pongs, binary — the
+    /// last answered with an error). Errors end the connection with the right close code.
+    async fn next_text(&mut self) -> Result<Option<String>, Ending> {
+        let message = match self.socket.next().await {
+            None => return Err(Ending::Gone),
+            Some(Ok(message)) => message,
+            Some(Err(WsError::Capacity(_))) => return Err(Ending::CloseAndDrain(CLOSE_TOO_BIG, "message too big")),
+            Some(Err(WsError::Utf8(_))) => return Err(Ending::CloseAndDrain(1007, "invalid UTF-8")),
+            Some(Err(WsError::Protocol(_))) => return Err(Ending::CloseAndDrain(1002, "protocol error")),
+            Some(Err(_)) => return Err(Ending::Gone),
+        };
+        self.last_heard = Instant::now();
+        if self.messages.check().is_err() {
+            return Err(Ending::Close(CLOSE_POLICY, "too many messages"));
+        }
+        match message {
+            Message::Text(text) => Ok(Some(text.as_str().to_owned())),
+            Message::Binary(_) => {
+                self.send_text(failure_reply(ParseFailure::Malformed)).await?;
+                Ok(None)
+            }
+            Message::Close(_) => Err(Ending::Gone),
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => Ok(None),
+        }
+    }
+
+    async fn serve_player(&mut self, caller: Caller, mut shutdown: watch::Receiver<bool>) -> Ending {
+        let mut identity = caller.identity.clone();
+        if let Err(ending) = self.send_welcome(&identity).await {
+            return ending;
+        }
+        let mut states = self.app.latest.subscribe();
+        let mut last_sequence = None;
+        let first = states.borrow_and_update().clone();
+        if let Some(frame) = first
+            && let Err(ending) = self.send_state(&frame, &identity, &mut last_sequence).await
+        {
+            return ending;
+        }
+        let mut revocations = self.app.sessions.revoked();
+        let (jobs, job_queue) = mpsc::channel(COMMAND_QUEUE);
+        let (reply_sender, mut replies) = mpsc::channel(COMMAND_QUEUE * 2);
+        let commands = tokio::spawn(run_commands(Arc::clone(&self.app), caller.clone(), job_queue, reply_sender));
+        let _stop_commands = AbortOnDrop(commands);
+        let ping_interval = self.app.config.ping_interval;
+        let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + ping_interval, ping_interval);
+        loop {
+            tokio::select! {
+                () = stopping(&mut shutdown) => {
+                    return Ending::Close(CLOSE_GOING_AWAY, "server shutting down");
+                }
+                incoming = self.next_text() => {
+                    let text = match incoming {
+                        Ok(Some(text)) => text,
+                        Ok(None) => continue,
+                        Err(ending) => return ending,
+                    };
+                    let reply = match parse_client_message(&text) {
+                        Ok(ClientMessage::Auth { .. }) => Some(json!({"type": "error", "code": "already_authenticated",
+                            "message": "this connection is authenticated already"}).to_string()),
+                        Ok(ClientMessage::Command { id, command }) => {
+                            let name = command.name();
+                            match jobs.try_send(Job::Command { id, command }) {
+                                Ok(()) => None,
+                                Err(mpsc::error::TrySendError::Full(Job::Command { id, .. })) => Some(rejected(
+                                    id.as_ref(), name, "rate_limited", "too many commands waiting; slow down")),
+                                Err(_) => return Ending::Gone,
+                            }
+                        }
+                        Err(failure) => Some(failure_reply(failure)),
+                    };
+                    if let Some(reply) = reply && let Err(ending) = self.send_text(reply).await {
+                        return ending;
+                    }
+                }
+                changed = states.changed() => {
+                    if changed.is_err() {
+                        return Ending::Close(CLOSE_GOING_AWAY, "server shutting down");
+                    }
+                    let frame = states.borrow_and_update().clone();
+                    if let Some(frame) = frame && let Err(ending) = self.send_state(&frame, &identity, &mut last_sequence).await {
+                        return ending;
+                    }
+                }
+                reply = replies.recv() => match reply {
+                    Some(Reply::Text(text)) => {
+                        if let Err(ending) = self.send_text(text).await {
+                            return ending;
+                        }
+                    }
+                    Some(Reply::Identity(new)) => identity = new,
+                    Some(Reply::Close(code, reason)) => return Ending::Close(code, reason),
+                    None => return Ending::Gone,
+                },
+                revoked = revocations.recv() => match revoked {
+                    Ok(token) if token == caller.token => {
+                        return Ending::Close(CLOSE_UNAUTHENTICATED, "logged out");
+                    }
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(_)) => { let _ = jobs.try_send(Job::Revalidate); }
+                    Err(broadcast::error::RecvError::Closed) => return Ending::Gone,
+                },
+                _ = pings.tick() => {
+                    // A client that answered nothing for two intervals is gone.
+                    if self.last_heard.elapsed() > ping_interval * 2 + Duration::from_secs(5) {
+                        return Ending::Gone;
+                    }
+                    let _ = jobs.try_send(Job::Revalidate);
+                    if let Err(ending) = self.send(Message::Ping(Bytes::new())).await {
+                        return ending;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn send_welcome(&mut self, identity: &v1::PlayerIdentity) -> Result<(), Ending> {
+        let unavailable = |error: ApiError| {
+            tracing::warn!(%error, "cannot welcome a player");
+            Ending::Close(CLOSE_TRY_AGAIN_LATER, "game services unavailable")
+        };
+        let (config, bodies) = tokio::join!(self.app.game_config(), self.app.bodies_now());
+        let welcome = json!({
+            "type": "welcome",
+            "player": player_from_proto(identity),
+            "ship_id": Some(&identity.ship_id).filter(|id| !id.is_empty()),
+            "config": config.map_err(unavailable)?,
+            "bodies": bodies.map_err(unavailable)?.bodies,
+        });
+        self.send_text(welcome.to_string()).await
+    }
+
+    /// Sends one `state` message: small ones whole, large ones as fragments of the shared bytes.
+    async fn send_state(
+        &mut self,
+        frame: &StateFrame,
+        identity: &v1::PlayerIdentity,
+        last_sequence: &mut Option<u64>,
+    ) -> Result<(), Ending> {
+        if let Some(last) = *last_sequence
+            && frame.sequence > last + 1
+        {
+            metrics::counter!("galaxy_gateway_ws_states_dropped_total").increment(frame.sequence - last - 1);
+        }
+        *last_sequence = Some(frame.sequence);
+        let ship_id = Some(identity.ship_id.as_str()).filter(|id| !id.is_empty());
+        let suffix = frame.own_suffix(ship_id);
+        let prefix = frame.prefix.clone();
+        let timeout = self.app.config.stalled_send_timeout;
+        let sent = tokio::time::timeout(timeout, async {
+            if prefix.len() + suffix.len() <= FRAGMENT_BYTES {
+                let mut whole = Vec::with_capacity(prefix.len() + suffix.len());
+                whole.extend_from_slice(&prefix);
+                whole.extend_from_slice(&suffix);
+                return self.socket.send(Message::Frame(Frame::message(whole, OpCode::Data(Data::Text), true))).await;
+            }
+            let mut start = 0;
+            while start < prefix.len() {
+                let end = (start + FRAGMENT_BYTES).min(prefix.len());
+                let opcode = if start == 0 { OpCode::Data(Data::Text) } else { OpCode::Data(Data::Continue) };
+                self.socket.feed(Message::Frame(Frame::message(prefix.slice(start..end), opcode, false))).await?;
+                start = end;
+            }
+            self.socket.feed(Message::Frame(Frame::message(suffix, OpCode::Data(Data::Continue), true))).await?;
+            self.socket.flush().await
+        })
+        .await;
+        match sent {
+            Ok(Ok(())) => {
+                metrics::counter!("galaxy_gateway_ws_states_sent_total").increment(1);
+                Ok(())
+            }
+            Ok(Err(_)) => Err(Ending::Gone),
+            Err(_) => {
+                metrics::counter!("galaxy_gateway_ws_stalled_total").increment(1);
+                Err(Ending::Gone)
+            }
+        }
+    }
+
+    async fn send_text(&mut self, text: String) -> Result<(), Ending> {
+        self.send(Message::text(text)).await
+    }
+
+    async fn send(&mut self, message: Message) -> Result<(), Ending> {
+        match tokio::time::timeout(self.app.config.stalled_send_timeout, self.socket.send(message)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) | Err(_) => Err(Ending::Gone),
+        }
+    }
+
+    /// Ends the connection as `ending` says.
+    async fn end(mut self, ending: Ending) {
+        let (code, reason, drain) = match ending {
+            Ending::Gone => return,
+            Ending::Close(code, reason) => (code, reason, false),
+            Ending::CloseAndDrain(code, reason) => (code, reason, true),
+        };
+        let frame = CloseFrame { code: CloseCode::from(code), reason: reason.into() };
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.socket.close(Some(frame))).await;
+        if drain {
+            // The rest of an oversize message is still arriving: reading it through the
+            // WebSocket would buffer it, so read raw bytes and throw them away.
+            let raw = self.socket.get_mut();
+            let mut buffer = [0_u8; 4096];
+            let mut drained = 0;
+            while drained < DRAIN_AFTER_CLOSE_BYTES {
+                match tokio::time::timeout(Duration::from_millis(200), raw.read(&mut buffer)).await {
+                    Ok(Ok(read)) if read > 0 => drained += read,
+                    _ => break,
+                }
+            }
+        } else {
+            // Wait briefly for the client's close reply, so it sees a clean close.
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, async { while let Some(Ok(_)) = self.socket.next().await {} })
+                .await;
+        }
+    }
+}
+
+/// Resolves once shutdown has started (the guard `wait_for` returns is dropped here, so the
+/// connection's future stays `Send`).
+async fn stopping(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stopping| *stopping).await;
+}
+
+/// Aborts the task when dropped (the command task ends with its connection).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Runs one connection's commands in order, so slow service calls never hold up its states.
+async fn run_commands(
+    app: Arc<AppState>,
+    mut caller: Caller,
+    mut jobs: mpsc::Receiver<Job>,
+    replies: mpsc::Sender<Reply>,
+) {
+    let mut last_control: Option<ControlJson> = None;
+    while let Some(job) = jobs.recv().await {
+        let outcome = match job {
+            Job::Revalidate => revalidate(&app, &mut caller).await,
+            Job::Command { id, command } => {
+                let name = command.name();
+                match execute(&app, &mut caller, &mut last_control, id.as_ref(), command).await {
+                    Ok(replies) => replies,
+                    Err(error) if error.status == StatusCode::UNAUTHORIZED => {
+                        vec![Reply::Close(CLOSE_UNAUTHENTICATED, "session expired or revoked")]
+                    }
+                    Err(error) => {
+                        metrics::counter!("galaxy_gateway_commands_total", "result" => "rejected").increment(1);
+                        vec![Reply::Text(rejected(id.as_ref(), name, error.code, &error.message))]
+                    }
+                }
+            }
+        };
+        for reply in outcome {
+            if replies.send(reply).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+async fn revalidate(app: &AppState, caller: &mut Caller) -> Vec<Reply> {
+    match app.sessions.validate(&app.backends.players, &caller.token).await {
+        Ok(fresh) if fresh.identity != caller.identity => {
+            caller.identity = fresh.identity.clone();
+            vec![Reply::Identity(fresh.identity)]
+        }
+        Ok(_) => Vec::new(),
+        Err(error) if error.status == StatusCode::UNAUTHORIZED => {
+            vec![Reply::Close(CLOSE_UNAUTHENTICATED, "session expired or revoked")]
+        }
+        // The players service being down does not end anyone's game.
+        Err(_) => Vec::new(),
+    }
+}
+
+async fn execute(
+    app: &AppState,
+    caller: &mut Caller,
+    last_control: &mut Option<ControlJson>,
+    id: Option<&Value>,
+    command: Command,
+) -> Result<Vec<Reply>, ApiError> {
+    let name = command.name();
+    if let Err(wait) = app.command_limit.check(&caller.identity.player_id) {
+        metrics::counter!("galaxy_gateway_rate_limited_total", "limit" => "command").increment(1);
+        return Err(ApiError::rate_limited(wait));
+    }
+    let mut replies = Vec::new();
+    match command {
+        Command::Control(control) => {
+            submit(app, caller, &mut replies, control, 0, None).await?;
+            *last_control = Some(control);
+        }
+        Command::AttitudeMode { mode, target } => {
+            let mode = AttitudeMode::from_name(&mode).ok_or_else(|| {
+                ApiError::invalid_argument(format!(
+                    "unknown attitude mode {:?}",
+                    mode.chars().take(32).collect::<String>()
+                ))
+            })?;
+            // NOTE: the players service requires a control with every command; the pilot's
+            // current inputs are re-sent unchanged with the mode.
+            let control = match last_control {
+                Some(control) => *control,
+                None => current_control(app, caller.ship_id()),
+            };
+            submit(app, caller, &mut replies, control, v1::AttitudeMode::from(mode) as i32, target).await?;
+        }
+        Command::Respawn { class } => {
+            let ship = app.respawn(&caller.token, &class).await?;
+            caller.identity.ship_id.clone_from(&ship.ship_id);
+            *last_control = None;
+            replies.push(Reply::Identity(caller.identity.clone()));
+            replies.push(Reply::Text(json!({"type": "respawned", "id": id, "ship_id": ship.ship_id}).to_string()));
+            metrics::counter!("galaxy_gateway_commands_total", "result" => "ack").increment(1);
+            return Ok(replies);
+        }
+    }
+    metrics::counter!("galaxy_gateway_commands_total", "result" => "ack").increment(1);
+    replies.push(Reply::Text(json!({"type": "ack", "id": id, "command": name}).to_string()));
+    Ok(replies)
+}
+
+/// The ship's inputs as of the latest frame (zero if unknown).
+fn current_control(app: &AppState, ship_id: Option<&str>) -> ControlJson {
+    let frame = app.latest.borrow().clone();
+    frame
+        .zip(ship_id)
+        .and_then(|(frame, ship_id)| frame.details.get(ship_id).map(|details| details.control))
+        .unwrap_or_default()
+}
+
+/// Submits a command to the players service (which validates and queues it). A refusal for a
+/// ship that is no longer the player's current one re-reads the identity and tries once more.
+async fn submit(
+    app: &AppState,
+    caller: &mut Caller,
+    replies: &mut Vec<Reply>,
+    control: ControlJson,
+    attitude_mode: i32,
+    target: Option<TargetJson>,
+) -> Result<(), ApiError> {
+    for attempt in 0..2 {
+        let ship_id = caller.ship_id().ok_or_else(|| ApiError::not_found("you have no ship; respawn first"))?;
+        let request = v1::ValidateCommandRequest {
+            token: caller.token.clone(),
+            ship_id: ship_id.to_owned(),
+            control: Some(control.into()),
+            attitude_mode,
+            target: target.clone().map(Into::into),
+        };
+        match app.backends.players.clone().submit_command(request).await {
+            Ok(_) => return Ok(()),
+            Err(status) if status.code() == tonic::Code::PermissionDenied && attempt == 0 => {
+                let fresh = app.sessions.validate_fresh(&app.backends.players, &caller.token).await?;
+                if fresh.identity.ship_id == caller.identity.ship_id {
+                    return Err(ApiError::from_status(&status));
+                }
+                caller.identity = fresh.identity.clone();
+                replies.push(Reply::Identity(fresh.identity));
+            }
+            Err(status) => {
+                return Err(match status.code() {
+                    tonic::Code::Unauthenticated => ApiError::unauthenticated(status.message()),
+                    _ => ApiError::from_status(&status),
+                });
+            }
+        }
+    }
+    Err(ApiError::forbidden("that ship is not yours"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_messages_parse_and_malformed_ones_say_why() {
+        assert!(
+            matches!(parse_client_message(r#"{"type":"auth","token":"t"}"#), Ok(ClientMessage::Auth { token }) if token == "t")
+        );
+        let control = parse_client_message(r#"{"type":"control","id":1,"throttle":0.5}"#);
+        assert!(
+            matches!(control, Ok(ClientMessage::Command { command: Command::Control(ControlJson { throttle, .. }), .. }) if throttle == 0.5)
+        );
+        let target =
+            parse_client_message(r#"{"type":"attitude_mode","id":3,"mode":"target","target":{"body":"Moon"}}"#);
+        assert!(matches!(
+            target,
+            Ok(ClientMessage::Command { command: Command::AttitudeMode { target: Some(TargetJson::Body(_)), .. }, .. })
+        ));
+        for malformed in ["", "nope", "[]", "{}", r#"{"type":1}"#, "null"] {
+            assert_eq!(parse_client_message(malformed).err(), Some(ParseFailure::Malformed), "{malformed:?}");
+        }
+        assert_eq!(parse_client_message(r#"{"type":"dance"}"#).err(), Some(ParseFailure::UnknownType("dance".into())));
+        let bad = parse_client_message(r#"{"type":"control","id":9,"throttle":"full"}"#).err();
+        assert!(matches!(bad, Some(ParseFailure::BadCommand { id: Some(Value::Number(_)), command: "control", .. })));
+    }
+}
