@@ -61,7 +61,7 @@ fn get_config(service: &GalaxyService) -> v1::GameConfig {
 
 fn update_config(service: &GalaxyService, request: v1::UpdateConfigRequest) {
     let before = get_config(service);
-    let answer = runtime().block_on(service.update_config(Request::new(request.clone())));
+    let answer = runtime().block_on(service.update_config(Request::new(request)));
     let after = get_config(service);
     match answer {
         Ok(response) => {
