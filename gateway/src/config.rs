@@ -115,7 +115,7 @@ impl OriginPolicy {
         let origin = origin.trim().to_ascii_lowercase();
         match self {
             OriginPolicy::Any => true,
-            OriginPolicy::List(list) if list.iter().any(|allowed| *allowed == origin) => true,
+            OriginPolicy::List(list) if list.contains(&origin) => true,
             OriginPolicy::List(_) | OriginPolicy::SameOrigin => {
                 let authority = origin.split_once("://").map(|(_, rest)| rest);
                 matches!((authority, host), (Some(authority), Some(host)) if authority == host.trim().to_ascii_lowercase())

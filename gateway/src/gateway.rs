@@ -208,10 +208,10 @@ impl FromRequestParts<Arc<AppState>> for ClientAddress {
                 .headers
                 .get_all(HeaderName::from_static("x-forwarded-for"))
                 .iter()
+                .rev()
                 .filter_map(|value| value.to_str().ok())
-                .flat_map(|value| value.split(','))
-                .filter_map(|entry| entry.trim().parse::<IpAddr>().ok())
-                .last()
+                .flat_map(|value| value.rsplit(','))
+                .find_map(|entry| entry.trim().parse::<IpAddr>().ok())
         {
             return Ok(ClientAddress(forwarded));
         }

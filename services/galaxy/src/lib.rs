@@ -1,7 +1,8 @@
 //! Galaxy's galaxy service (port 8004): it serves the body catalog — the 29 bodies at J2000,
 //! from DE421 and published moon elements — and owns the game configuration (tick rate, time
 //! scale, whether registrations are open), validated on every change and persisted in
-//! PostgreSQL, or kept in memory (non-durable) when the game runs as one process without it.
+//! PostgreSQL (where the tick-engine and players services read it too), or kept in memory
+//! (non-durable) when the game runs as one process without it.
 
 #![warn(missing_docs)]
 
@@ -9,7 +10,7 @@ use galaxy_proto::convert;
 use galaxy_proto::v1;
 use galaxy_proto::v1::galaxy_server::Galaxy;
 use galaxy_sim::solar_system::{BodyKind, CatalogBody, solar_system};
-use galaxy_storage::{GameConfig, PostgresStore, StorageError};
+use galaxy_storage::{Database, GameConfig, StorageError};
 use tokio::sync::Mutex;
 use tonic::{Request, Response, Status};
 
@@ -21,37 +22,30 @@ pub const SPAWN_BODY: &str = "Earth";
 /// Altitude of the spawn orbit, m.
 pub const SPAWN_ALTITUDE: f64 = 400e3;
 
-/// Where the configuration lives.
-#[derive(Debug)]
-pub enum ConfigStore {
-    /// PostgreSQL: survives restarts, shared by every service instance.
-    Postgres(PostgresStore),
-    /// This process only: lost on restart (the one-process mode without a database).
-    InMemory(Mutex<GameConfig>),
-}
+/// Where the configuration lives: the shared [`Database`] (PostgreSQL, durable and seen by
+/// every service; or the in-memory stand-in of the one-process mode).
+#[derive(Debug, Clone)]
+pub struct ConfigStore(Database);
 
 impl ConfigStore {
     /// An in-memory store starting from the defaults (1 Hz, real time, registrations open).
     #[must_use]
     pub fn in_memory() -> Self {
-        Self::InMemory(Mutex::new(GameConfig { tick_rate_hz: 1.0, time_scale: 1.0, registrations_open: true }))
+        Self(Database::Memory(galaxy_storage::MemoryDatabase::new()))
+    }
+
+    /// The configuration row of `database`.
+    #[must_use]
+    pub fn new(database: Database) -> Self {
+        Self(database)
     }
 
     async fn load(&self) -> Result<GameConfig, StorageError> {
-        match self {
-            Self::Postgres(store) => Ok(store.load_config().await?.config),
-            Self::InMemory(config) => Ok(*config.lock().await),
-        }
+        Ok(self.0.load_config().await?.config)
     }
 
     async fn save(&self, config: GameConfig) -> Result<GameConfig, StorageError> {
-        match self {
-            Self::Postgres(store) => Ok(store.save_config(&config).await?.config),
-            Self::InMemory(stored) => {
-                *stored.lock().await = config;
-                Ok(config)
-            }
-        }
+        Ok(self.0.save_config(&config).await?.config)
     }
 }
 

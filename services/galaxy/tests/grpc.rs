@@ -51,7 +51,7 @@ async fn config_changes_are_validated_and_persisted_in_postgres() {
     admin().await.batch_execute(&format!("CREATE DATABASE {database}")).await.unwrap();
     let url = format!("postgres://postgres@127.0.0.1:5432/{database}");
     let store = PostgresStore::connect(&PostgresConfig::new(url.clone())).await.unwrap();
-    let mut client = serve(ConfigStore::Postgres(store)).await;
+    let mut client = serve(ConfigStore::new(galaxy_storage::Database::Postgres(store))).await;
 
     let initial = client.get_config(v1::GetConfigRequest {}).await.unwrap().into_inner();
     assert_eq!((initial.tick_rate_hz, initial.time_scale, initial.registrations_open), (1.0, 1.0, true));
@@ -78,7 +78,7 @@ async fn config_changes_are_validated_and_persisted_in_postgres() {
     }
     // Nothing above changed anything, and a second instance over the same database agrees.
     let second_store = PostgresStore::connect(&PostgresConfig::new(url)).await.unwrap();
-    let mut second = serve(ConfigStore::Postgres(second_store)).await;
+    let mut second = serve(ConfigStore::new(galaxy_storage::Database::Postgres(second_store))).await;
     let seen = second.get_config(v1::GetConfigRequest {}).await.unwrap().into_inner();
     assert_eq!((seen.tick_rate_hz, seen.time_scale, seen.registrations_open), (10.0, 1.0, false));
 

@@ -6,9 +6,11 @@
 #![warn(missing_docs)]
 
 mod grpc;
+mod server;
 mod world;
 
-pub use grpc::PhysicsService;
+pub use grpc::{PhysicsService, Recovery};
+pub use server::{ServeError, serve};
 pub use world::{BodyView, ShipRecord, ShipView, SpawnOrbit, TargetRef, TickOutcome, World, WorldError};
 
 /// The generated server type, for `tonic::transport::Server::add_service`.

@@ -38,6 +38,12 @@ pub enum WorldError {
     /// A snapshot could not be read.
     #[error("snapshot unreadable: {0}")]
     Snapshot(String),
+    /// A ship id is taken.
+    #[error("a ship with id {0:?} exists already")]
+    DuplicateShip(String),
+    /// A ship id is not 1 to 64 letters, digits, '-' or '_'.
+    #[error("malformed ship id {0:?}")]
+    InvalidShipId(String),
 }
 
 impl From<SnapshotError> for WorldError {
@@ -136,6 +142,7 @@ pub struct World {
     last_tick: u64,
     reference: Diagnostics,
     spawn: SpawnOrbit,
+    command_cursor: Option<String>,
 }
 
 /// Metadata stored next to the engine snapshot.
@@ -146,7 +153,13 @@ struct SnapshotMetadata {
     last_tick: u64,
     spawn_body: String,
     spawn_altitude: f64,
+    /// Id of the last command-stream entry applied, so a restored world applies each command once.
+    #[serde(default)]
+    command_cursor: Option<String>,
 }
+
+/// Longest ship id a caller may choose.
+const SHIP_ID_MAX_CHARS: usize = 64;
 
 const SNAPSHOT_MAGIC: &[u8; 8] = b"GXWORLD1";
 
@@ -200,7 +213,19 @@ impl World {
             last_tick: 0,
             reference,
             spawn,
+            command_cursor: None,
         })
+    }
+
+    /// Id of the last command-stream entry applied (`None`: none yet).
+    #[must_use]
+    pub fn command_cursor(&self) -> Option<&str> {
+        self.command_cursor.as_deref()
+    }
+
+    /// Records the last command-stream entry applied.
+    pub fn set_command_cursor(&mut self, cursor: Option<String>) {
+        self.command_cursor = cursor;
     }
 
     /// The engine simulation (read-only).
@@ -224,8 +249,30 @@ impl World {
     }
 
     /// Adds a ship of `class_name` on a circular prograde orbit of the spawn body, in the plane
-    /// of that body's own orbit, and returns its id.
+    /// of that body's own orbit, and returns its id (`ship-N`).
     pub fn spawn_ship(&mut self, owner: &str, name: &str, class_name: &str) -> Result<String, WorldError> {
+        self.spawn_ship_as(None, owner, name, class_name)
+    }
+
+    /// [`World::spawn_ship`] under an id the caller chose (the players service uses its ship
+    /// record's id), or `ship-N` when `id` is `None`. A taken or malformed id changes nothing.
+    pub fn spawn_ship_as(
+        &mut self,
+        id: Option<&str>,
+        owner: &str,
+        name: &str,
+        class_name: &str,
+    ) -> Result<String, WorldError> {
+        if let Some(id) = id {
+            let well_formed = (1..=SHIP_ID_MAX_CHARS).contains(&id.len())
+                && id.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
+            if !well_formed {
+                return Err(WorldError::InvalidShipId(id.chars().take(SHIP_ID_MAX_CHARS).collect()));
+            }
+            if self.index_by_id.contains_key(id) {
+                return Err(WorldError::DuplicateShip(id.to_owned()));
+            }
+        }
         let class = ShipClass::by_name(class_name).ok_or_else(|| WorldError::UnknownClass(class_name.to_owned()))?;
         let body = self.body_index(&self.spawn.body)?;
         let bodies = self.simulation.bodies();
@@ -241,8 +288,16 @@ impl World {
         let speed = (gm / radius).sqrt();
         let index =
             self.simulation.add_ship(ShipInit::new(class, center + out * radius, center_velocity + along * speed))?;
-        let id = format!("ship-{}", self.next_ship_number);
-        self.next_ship_number += 1;
+        let id = match id {
+            Some(id) => id.to_owned(),
+            None => loop {
+                let candidate = format!("ship-{}", self.next_ship_number);
+                self.next_ship_number += 1;
+                if !self.index_by_id.contains_key(&candidate) {
+                    break candidate;
+                }
+            },
+        };
         self.ships.push(ShipRecord {
             id: id.clone(),
             owner: owner.to_owned(),
@@ -431,6 +486,7 @@ impl World {
             last_tick: self.last_tick,
             spawn_body: self.spawn.body.clone(),
             spawn_altitude: self.spawn.altitude,
+            command_cursor: self.command_cursor.clone(),
         };
         let metadata = serde_json::to_vec(&metadata).map_err(|error| WorldError::Snapshot(error.to_string()))?;
         let mut bytes = Vec::with_capacity(16 + metadata.len());
@@ -474,6 +530,7 @@ impl World {
             last_tick: metadata.last_tick,
             reference,
             spawn: SpawnOrbit { body: metadata.spawn_body, altitude: metadata.spawn_altitude },
+            command_cursor: metadata.command_cursor,
         })
     }
 }

@@ -32,7 +32,12 @@ fn tick(number: u64) -> v1::ProcessTickRequest {
 async fn a_spawned_ship_circles_the_earth_400_km_up() {
     let mut client = start().await;
     let ship = client
-        .spawn_ship(v1::SpawnShipRequest { owner_id: "p1".into(), name: "Kestrel".into(), class_name: String::new() })
+        .spawn_ship(v1::SpawnShipRequest {
+            owner_id: "p1".into(),
+            name: "Kestrel".into(),
+            class_name: String::new(),
+            ship_id: String::new(),
+        })
         .await
         .unwrap()
         .into_inner();
@@ -62,7 +67,12 @@ async fn ticks_over_grpc_match_the_engine_run_locally() {
     let mut client = start().await;
     let mut local = World::solar_system(SimParams::default(), SpawnOrbit::default()).unwrap();
     let ship = client
-        .spawn_ship(v1::SpawnShipRequest { owner_id: "p1".into(), name: "A".into(), class_name: "cargo_hauler".into() })
+        .spawn_ship(v1::SpawnShipRequest {
+            owner_id: "p1".into(),
+            name: "A".into(),
+            class_name: "cargo_hauler".into(),
+            ship_id: String::new(),
+        })
         .await
         .unwrap()
         .into_inner();
@@ -107,7 +117,12 @@ async fn ticks_over_grpc_match_the_engine_run_locally() {
 async fn bad_requests_get_clear_statuses_and_change_nothing() {
     let mut client = start().await;
     let ship = client
-        .spawn_ship(v1::SpawnShipRequest { owner_id: "p1".into(), name: "A".into(), class_name: String::new() })
+        .spawn_ship(v1::SpawnShipRequest {
+            owner_id: "p1".into(),
+            name: "A".into(),
+            class_name: String::new(),
+            ship_id: String::new(),
+        })
         .await
         .unwrap()
         .into_inner();
@@ -159,7 +174,12 @@ async fn bad_requests_get_clear_statuses_and_change_nothing() {
         .unwrap_err();
     assert_eq!(no_target.code(), Code::InvalidArgument);
     let bad_class = client
-        .spawn_ship(v1::SpawnShipRequest { owner_id: "p1".into(), name: "B".into(), class_name: "x-wing".into() })
+        .spawn_ship(v1::SpawnShipRequest {
+            owner_id: "p1".into(),
+            name: "B".into(),
+            class_name: "x-wing".into(),
+            ship_id: String::new(),
+        })
         .await
         .unwrap_err();
     assert_eq!(bad_class.code(), Code::InvalidArgument);
@@ -189,7 +209,12 @@ async fn bad_requests_get_clear_statuses_and_change_nothing() {
 async fn restoring_a_snapshot_brings_back_the_identical_state() {
     let mut client = start().await;
     client
-        .spawn_ship(v1::SpawnShipRequest { owner_id: "p1".into(), name: "A".into(), class_name: String::new() })
+        .spawn_ship(v1::SpawnShipRequest {
+            owner_id: "p1".into(),
+            name: "A".into(),
+            class_name: String::new(),
+            ship_id: String::new(),
+        })
         .await
         .unwrap();
     client.process_tick(tick(1)).await.unwrap();

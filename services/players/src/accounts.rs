@@ -1,13 +1,14 @@
 //! [`PlayerAccounts`]: the players service's domain — registration, login, sessions and command
-//! validation over a [`PostgresStore`], with the in-memory login throttle and command rate limit.
+//! validation over a [`Database`], with the in-memory login throttle and command rate limit;
+//! validated commands are queued on the [`EventBus`] command stream for physics.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use galaxy_engine::{AttitudeMode, ShipControl};
 use galaxy_proto::{convert, v1};
-use galaxy_storage::{Player, PlayerId, PostgresStore, Role, Session, ShipId, StorageError};
+use galaxy_storage::{Database, EventBus, Player, PlayerId, Role, Session, ShipId, StorageError, StreamName};
+use prost::Message;
 
 use crate::credentials::{username_key, validate_password, validate_username};
 use crate::error::PlayersError;
@@ -23,9 +24,6 @@ const TARGET_MAX_CHARS: usize = 64;
 /// How the players service behaves. [`PlayersConfig::default`] documents each default.
 #[derive(Debug, Clone)]
 pub struct PlayersConfig {
-    /// Whether new accounts may register. Shared, not copied: the galaxy service owns the game
-    /// configuration and flips this flag when an admin opens or closes registrations.
-    pub registrations_open: Arc<AtomicBool>,
     /// How long a session token stays valid (24 h).
     pub session_lifetime: Duration,
     /// Failed logins on one account within [`PlayersConfig::login_failure_window`] that lock it (5).
@@ -46,7 +44,6 @@ pub struct PlayersConfig {
 impl Default for PlayersConfig {
     fn default() -> Self {
         PlayersConfig {
-            registrations_open: Arc::new(AtomicBool::new(true)),
             session_lifetime: Duration::from_secs(24 * 60 * 60),
             login_failure_limit: 5,
             login_failure_window: Duration::from_secs(15 * 60),
@@ -67,8 +64,10 @@ pub struct PlayerIdentity {
     pub username: String,
     /// What the account may do.
     pub role: Role,
-    /// The player's ship (their oldest, if they have several); `None` only if none was recorded yet.
+    /// The player's current ship (their newest record); `None` only if none was recorded yet.
     pub ship_id: Option<ShipId>,
+    /// The current ship's class.
+    pub ship_class: Option<String>,
 }
 
 /// A session just issued: the token is shown to the client once and only its hash is kept.
@@ -109,7 +108,8 @@ pub struct ValidatedCommand {
 /// The players service's domain. Share it behind an `Arc`; every method takes `&self`.
 #[derive(Debug)]
 pub struct PlayerAccounts {
-    store: PostgresStore,
+    store: Database,
+    bus: EventBus,
     config: PlayersConfig,
     hasher: PasswordHasher,
     login_throttle: Mutex<LoginThrottle>,
@@ -117,10 +117,11 @@ pub struct PlayerAccounts {
 }
 
 impl PlayerAccounts {
-    /// Accounts over `store`, behaving as `config` says.
+    /// Accounts over `store`, queuing commands on `bus`, behaving as `config` says.
     #[must_use]
-    pub fn new(store: PostgresStore, config: PlayersConfig) -> PlayerAccounts {
+    pub fn new(store: Database, bus: EventBus, config: PlayersConfig) -> PlayerAccounts {
         PlayerAccounts {
+            bus,
             hasher: PasswordHasher::new(config.hashing_concurrency, config.hashing_queue_timeout),
             login_throttle: Mutex::new(LoginThrottle::new(config.login_failure_limit, config.login_failure_window)),
             command_rate: Mutex::new(RateLimiter::new(config.commands_per_second, config.command_burst)),
@@ -136,7 +137,9 @@ impl PlayerAccounts {
     /// stored, and [`PlayersError::UsernameTaken`] when the name is taken in any letter case.
     /// Spawning the ship in the simulation is the caller's job; its id is in the returned identity.
     pub async fn register(&self, username: &str, password: &str) -> Result<IssuedSession, PlayersError> {
-        if !self.config.registrations_open.load(Ordering::Acquire) {
+        // The galaxy service owns the game configuration; reading it here makes an admin's
+        // change apply to every players instance at once.
+        if !self.store.load_config().await?.config.registrations_open {
             return Err(PlayersError::RegistrationsClosed);
         }
         validate_username(username)?;
@@ -153,7 +156,7 @@ impl PlayerAccounts {
             })?;
         let ship =
             self.store.create_ship(player.id, STARTING_SHIP_CLASS, &starting_ship_name(&player.username)).await?;
-        self.issue_session(identity(&player, Some(ship.id))).await
+        self.issue_session(identity(&player, Some(&ship))).await
     }
 
     /// Checks a username and password and opens a session.
@@ -182,13 +185,13 @@ impl PlayerAccounts {
         if player.banned {
             return Err(PlayersError::Banned);
         }
-        let ship_id = match self.first_ship(player.id).await? {
-            Some(ship_id) => ship_id,
+        let ship = match self.current_ship(player.id).await? {
+            Some(ship) => ship,
             None => {
-                self.store.create_ship(player.id, STARTING_SHIP_CLASS, &starting_ship_name(&player.username)).await?.id
+                self.store.create_ship(player.id, STARTING_SHIP_CLASS, &starting_ship_name(&player.username)).await?
             }
         };
-        self.issue_session(identity(&player, Some(ship_id))).await
+        self.issue_session(identity(&player, Some(&ship))).await
     }
 
     /// Ends the session: the token never validates again. Logging out twice is fine.
@@ -201,20 +204,74 @@ impl PlayerAccounts {
     }
 
     /// Swaps a valid token for a new one with a fresh lifetime; the old token stops validating.
+    /// Of concurrent refreshes of one token exactly one succeeds: the token is revoked with a
+    /// compare-and-set before the new one is issued.
     pub async fn refresh(&self, token: &str) -> Result<IssuedSession, PlayersError> {
-        let (session, player) = self.authenticate(token).await?;
-        // Revoked before the new one is issued: if issuing fails the player logs in again,
-        // rather than ending up with two live tokens.
-        self.store.revoke_session(&session.token_hash).await?;
-        let ship_id = self.first_ship(player.id).await?;
-        self.issue_session(identity(&player, ship_id)).await
+        let token_hash = hash_presented_token(token).ok_or(PlayersError::InvalidSession)?;
+        let session = self
+            .store
+            .revoke_active_session(&token_hash, SystemTime::now())
+            .await?
+            .ok_or(PlayersError::InvalidSession)?;
+        let player = self.store.find_player(session.player_id).await?.ok_or(PlayersError::InvalidSession)?;
+        if player.banned {
+            return Err(PlayersError::InvalidSession);
+        }
+        let ship = self.current_ship(player.id).await?;
+        self.issue_session(identity(&player, ship.as_ref())).await
     }
 
     /// Who holds this token, if it is valid (issued, not revoked, not expired, account not banned).
     pub async fn validate_session(&self, token: &str) -> Result<PlayerIdentity, PlayersError> {
         let (_session, player) = self.authenticate(token).await?;
-        let ship_id = self.first_ship(player.id).await?;
-        Ok(identity(&player, ship_id))
+        let ship = self.current_ship(player.id).await?;
+        Ok(identity(&player, ship.as_ref()))
+    }
+
+    /// Records a new ship of `class_name` for the token's player, which becomes their current
+    /// ship (spawning it in the simulation, and removing the old one, is the caller's job).
+    /// Returns the identity with the new ship and the previous ship's id.
+    pub async fn respawn(
+        &self,
+        token: &str,
+        class_name: &str,
+    ) -> Result<(PlayerIdentity, Option<ShipId>), PlayersError> {
+        let (_session, player) = self.authenticate(token).await?;
+        let class_name = if class_name.is_empty() { STARTING_SHIP_CLASS } else { class_name };
+        let class = galaxy_engine::ShipClass::by_name(class_name)
+            .ok_or_else(|| PlayersError::UnknownShipClass(class_name.chars().take(TARGET_MAX_CHARS).collect()))?;
+        let previous = self.current_ship(player.id).await?.map(|ship| ship.id);
+        let name = format!("{}'s {}", player.username, class.name.replace('_', " "));
+        let ship = self.store.create_ship(player.id, class.name, &name).await?;
+        Ok((identity(&player, Some(&ship)), previous))
+    }
+
+    /// Validates a command like [`PlayerAccounts::validate_command`] and queues it on the
+    /// command stream for physics; returns the command and its stream entry id.
+    pub async fn submit_command(
+        &self,
+        token: &str,
+        ship_id: &str,
+        control: Option<&v1::ShipControl>,
+        attitude_mode: i32,
+        target: Option<&v1::AttitudeTarget>,
+    ) -> Result<(ValidatedCommand, String), PlayersError> {
+        let command = self.validate_command(token, ship_id, control, attitude_mode, target).await?;
+        // Re-encoded from the validated values: physics never sees fields that were not checked.
+        let request = v1::ApplyControlRequest {
+            ship_id: convert::ship_id_of_record(command.ship_id.0),
+            control: control.map(|_| command.control.into()),
+            attitude_mode: command.attitude_mode.map_or(0, |mode| v1::AttitudeMode::from(mode) as i32),
+            target: command.target.as_ref().map(|target| v1::AttitudeTarget {
+                target: Some(match target {
+                    CommandTarget::Body(name) => v1::attitude_target::Target::BodyName(name.clone()),
+                    CommandTarget::Ship(id) => v1::attitude_target::Target::ShipId(id.clone()),
+                }),
+            }),
+        };
+        let encoded = request.encode_to_vec();
+        let entry = self.bus.append(StreamName::Commands, &[("command", &encoded)]).await?;
+        Ok((command, entry.to_string()))
     }
 
     /// Checks a pilot's command: a valid session, within the player's command rate, inputs in
@@ -237,17 +294,17 @@ impl PlayerAccounts {
         let control = convert::ship_control(control)?;
         let attitude_mode = convert::attitude_mode(attitude_mode)?;
         let target = command_target(attitude_mode, target)?;
-        let wanted_ship = ship_id
-            .parse::<i64>()
+        let wanted_ship = convert::record_of_ship_id(ship_id)
             .map(ShipId)
-            .map_err(|_| PlayersError::MalformedShipId(ship_id.chars().take(TARGET_MAX_CHARS).collect()))?;
+            .ok_or_else(|| PlayersError::MalformedShipId(ship_id.chars().take(TARGET_MAX_CHARS).collect()))?;
         let ships = self.store.ships_of_player(player.id).await?;
-        if !ships.iter().any(|ship| ship.id == wanted_ship) {
-            return Err(PlayersError::NotYourShip(wanted_ship.0.to_string()));
+        // Only the current ship flies; older records are ships the player replaced.
+        let current = ships.last();
+        if current.is_none_or(|ship| ship.id != wanted_ship) {
+            return Err(PlayersError::NotYourShip(ship_id.chars().take(TARGET_MAX_CHARS).collect()));
         }
-        let first_ship = ships.first().map(|ship| ship.id);
         Ok(ValidatedCommand {
-            player: identity(&player, first_ship),
+            player: identity(&player, current),
             ship_id: wanted_ship,
             control,
             attitude_mode,
@@ -277,8 +334,8 @@ impl PlayerAccounts {
         Ok(IssuedSession { token, expires_at, player })
     }
 
-    async fn first_ship(&self, player_id: PlayerId) -> Result<Option<ShipId>, PlayersError> {
-        Ok(self.store.ships_of_player(player_id).await?.first().map(|ship| ship.id))
+    async fn current_ship(&self, player_id: PlayerId) -> Result<Option<galaxy_storage::Ship>, PlayersError> {
+        Ok(self.store.ships_of_player(player_id).await?.pop())
     }
 
     fn throttle(&self) -> std::sync::MutexGuard<'_, LoginThrottle> {
@@ -287,8 +344,14 @@ impl PlayerAccounts {
     }
 }
 
-fn identity(player: &Player, ship_id: Option<ShipId>) -> PlayerIdentity {
-    PlayerIdentity { player_id: player.id, username: player.username.clone(), role: player.role, ship_id }
+fn identity(player: &Player, ship: Option<&galaxy_storage::Ship>) -> PlayerIdentity {
+    PlayerIdentity {
+        player_id: player.id,
+        username: player.username.clone(),
+        role: player.role,
+        ship_id: ship.map(|ship| ship.id),
+        ship_class: ship.map(|ship| ship.class_name.clone()),
+    }
 }
 
 fn starting_ship_name(username: &str) -> String {

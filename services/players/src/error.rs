@@ -45,6 +45,9 @@ pub enum PlayersError {
     /// The command's control, attitude mode or target is invalid.
     #[error(transparent)]
     InvalidCommand(#[from] ConversionError),
+    /// No ship class has this name.
+    #[error("no ship class named {0:?} (known: fast_frigate, cargo_hauler)")]
+    UnknownShipClass(String),
     /// The command's target is empty or longer than 64 characters.
     #[error("target must be 1 to 64 characters")]
     InvalidTarget,
@@ -74,6 +77,7 @@ impl PlayersError {
             PlayersError::InvalidUsername
             | PlayersError::InvalidPassword
             | PlayersError::MalformedShipId(_)
+            | PlayersError::UnknownShipClass(_)
             | PlayersError::InvalidCommand(_)
             | PlayersError::InvalidTarget => Code::InvalidArgument,
             PlayersError::RegistrationsClosed => Code::FailedPrecondition,

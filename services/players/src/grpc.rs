@@ -1,13 +1,17 @@
 //! The gRPC skin: each handler unwraps the request, calls [`PlayerAccounts`] and converts the
-//! result; nothing here decides anything.
+//! result; nothing here decides anything. When connected to physics, it also keeps each
+//! player's current ship flying there: spawned at registration, re-spawned at login if the
+//! simulation lost it, replaced on respawn.
 
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
-use galaxy_proto::v1;
+use galaxy_proto::v1::physics_client::PhysicsClient;
 use galaxy_proto::v1::players_server::Players;
-use galaxy_storage::Role;
-use tonic::{Request, Response, Status};
+use galaxy_proto::{convert, v1};
+use galaxy_storage::{Role, ShipId};
+use tonic::transport::Channel;
+use tonic::{Code, Request, Response, Status};
 
 use crate::accounts::{IssuedSession, PlayerAccounts, PlayerIdentity};
 
@@ -16,13 +20,57 @@ use crate::accounts::{IssuedSession, PlayerAccounts, PlayerIdentity};
 #[derive(Debug, Clone)]
 pub struct PlayersService {
     accounts: Arc<PlayerAccounts>,
+    physics: Option<PhysicsClient<Channel>>,
 }
 
 impl PlayersService {
     /// Serves `accounts` (shared, so the same domain can also be called in-process).
     #[must_use]
     pub fn new(accounts: Arc<PlayerAccounts>) -> PlayersService {
-        PlayersService { accounts }
+        PlayersService { accounts, physics: None }
+    }
+
+    /// Also keeps players' ships flying in this physics service.
+    #[must_use]
+    pub fn with_physics(mut self, physics: PhysicsClient<Channel>) -> PlayersService {
+        self.physics = Some(physics);
+        self
+    }
+
+    /// Spawns the player's current ship in physics unless it is flying already. Physics being
+    /// down does not fail the login: the ship is spawned at the next one.
+    async fn ensure_ship_flying(&self, player: &PlayerIdentity) {
+        let (Some(physics), Some(ship_id)) = (&self.physics, player.ship_id) else { return };
+        let mut physics = physics.clone();
+        let ship_id = convert::ship_id_of_record(ship_id.0);
+        match physics.get_ship_state(v1::GetShipStateRequest { ship_id: ship_id.clone() }).await {
+            Ok(_) => {}
+            Err(status) if status.code() == Code::NotFound => {
+                let request = v1::SpawnShipRequest {
+                    owner_id: player.player_id.0.to_string(),
+                    name: player.username.clone(),
+                    class_name: player.ship_class.clone().unwrap_or_default(),
+                    ship_id,
+                };
+                match physics.spawn_ship(request).await {
+                    Ok(_) => {}
+                    // Two logins at once: the other one spawned it.
+                    Err(status) if status.code() == Code::AlreadyExists => {}
+                    Err(status) => tracing::warn!(%status, "could not spawn a player's ship"),
+                }
+            }
+            Err(status) => tracing::warn!(%status, "could not check a player's ship"),
+        }
+    }
+
+    async fn remove_ship(&self, ship_id: ShipId) {
+        let Some(physics) = &self.physics else { return };
+        let request = v1::RemoveShipRequest { ship_id: convert::ship_id_of_record(ship_id.0) };
+        match physics.clone().remove_ship(request).await {
+            Ok(_) => {}
+            Err(status) if status.code() == Code::NotFound => {}
+            Err(status) => tracing::warn!(%status, "could not remove a replaced ship"),
+        }
     }
 }
 
@@ -31,12 +79,14 @@ impl Players for PlayersService {
     async fn register(&self, request: Request<v1::RegisterRequest>) -> Result<Response<v1::Session>, Status> {
         let request = request.into_inner();
         let session = self.accounts.register(&request.username, &request.password).await?;
+        self.ensure_ship_flying(&session.player).await;
         Ok(Response::new(session_message(session)))
     }
 
     async fn login(&self, request: Request<v1::LoginRequest>) -> Result<Response<v1::Session>, Status> {
         let request = request.into_inner();
         let session = self.accounts.login(&request.username, &request.password).await?;
+        self.ensure_ship_flying(&session.player).await;
         Ok(Response::new(session_message(session)))
     }
 
@@ -75,6 +125,34 @@ impl Players for PlayersService {
             .await?;
         Ok(Response::new(v1::ValidateCommandResponse { player: Some(identity_message(command.player)) }))
     }
+
+    async fn submit_command(
+        &self,
+        request: Request<v1::ValidateCommandRequest>,
+    ) -> Result<Response<v1::SubmitCommandResponse>, Status> {
+        let request = request.into_inner();
+        let (command, entry_id) = self
+            .accounts
+            .submit_command(
+                &request.token,
+                &request.ship_id,
+                request.control.as_ref(),
+                request.attitude_mode,
+                request.target.as_ref(),
+            )
+            .await?;
+        Ok(Response::new(v1::SubmitCommandResponse { player: Some(identity_message(command.player)), entry_id }))
+    }
+
+    async fn respawn(&self, request: Request<v1::RespawnRequest>) -> Result<Response<v1::PlayerIdentity>, Status> {
+        let request = request.into_inner();
+        let (player, previous) = self.accounts.respawn(&request.token, &request.class_name).await?;
+        if let Some(previous) = previous {
+            self.remove_ship(previous).await;
+        }
+        self.ensure_ship_flying(&player).await;
+        Ok(Response::new(identity_message(player)))
+    }
 }
 
 fn session_message(session: IssuedSession) -> v1::Session {
@@ -94,6 +172,6 @@ fn identity_message(player: PlayerIdentity) -> v1::PlayerIdentity {
         player_id: player.player_id.0.to_string(),
         username: player.username,
         role: role as i32,
-        ship_id: player.ship_id.map(|ship_id| ship_id.0.to_string()).unwrap_or_default(),
+        ship_id: player.ship_id.map(|ship_id| convert::ship_id_of_record(ship_id.0)).unwrap_or_default(),
     }
 }

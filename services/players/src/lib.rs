@@ -23,6 +23,7 @@ mod error;
 mod grpc;
 mod limits;
 mod password;
+mod server;
 mod token;
 
 pub use accounts::{
@@ -32,4 +33,5 @@ pub use credentials::{PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, USERNAME_MAX_CHARS
 pub use error::PlayersError;
 pub use galaxy_proto::v1::players_server::PlayersServer;
 pub use grpc::PlayersService;
+pub use server::{ServeError, serve};
 pub use token::SessionToken;

@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{PASSWORD, expect_code, with_players};
@@ -32,7 +31,7 @@ async fn register_login_validate_logout_and_the_token_is_dead() {
         assert_eq!(ships.len(), 1);
         assert_eq!(ships[0].class_name, "fast_frigate");
         assert_eq!(ships[0].name, "Alice_1's frigate");
-        assert_eq!(ships[0].id.0.to_string(), identity.ship_id);
+        assert_eq!(format!("ship-{}", ships[0].id.0), identity.ship_id);
         let stored = players.store.find_player(player_id).await.unwrap().unwrap();
         assert!(stored.password_hash.starts_with("$argon2id$"));
 
@@ -179,7 +178,7 @@ async fn bad_usernames_and_passwords_are_invalid_argument_and_store_nothing() {
 async fn registrations_closed_is_failed_precondition_until_reopened() {
     with_players(PlayersConfig::default(), |mut players| async move {
         players.register("heidi").await;
-        players.registrations_open.store(false, Ordering::Release);
+        players.set_registrations_open(false).await;
         let closed =
             players.client.register(v1::RegisterRequest { username: "ivan".into(), password: PASSWORD.into() }).await;
         let status = expect_code(closed, Code::FailedPrecondition);
@@ -187,7 +186,7 @@ async fn registrations_closed_is_failed_precondition_until_reopened() {
         assert_eq!(players.store.find_player_by_username("ivan").await.unwrap(), None);
         // Existing players still log in while registrations are closed.
         assert!(players.login("heidi", PASSWORD).await.is_ok());
-        players.registrations_open.store(true, Ordering::Release);
+        players.set_registrations_open(true).await;
         players.register("ivan").await;
     })
     .await;
@@ -210,7 +209,7 @@ async fn a_player_whose_ship_record_is_missing_gets_a_new_one_at_login() {
         let session = players.login("judy", PASSWORD).await.unwrap();
         let ships = players.store.ships_of_player(player_id).await.unwrap();
         assert_eq!(ships.len(), 1);
-        assert_eq!(session.player.unwrap().ship_id, ships[0].id.0.to_string());
+        assert_eq!(session.player.unwrap().ship_id, format!("ship-{}", ships[0].id.0));
     })
     .await;
 }

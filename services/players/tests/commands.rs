@@ -56,7 +56,7 @@ async fn another_players_ship_is_permission_denied() {
         let status = expect_code(command(&mut players, &alice, &ship_of(&bob), steady()).await, Code::PermissionDenied);
         assert!(status.message().contains("not yours"), "{}", status.message());
         // A ship that does not exist gets the same answer, so ids cannot be probed.
-        expect_code(command(&mut players, &alice, "999999", steady()).await, Code::PermissionDenied);
+        expect_code(command(&mut players, &alice, "ship-999999", steady()).await, Code::PermissionDenied);
         expect_code(command(&mut players, &alice, "not-an-id", steady()).await, Code::InvalidArgument);
     })
     .await;

@@ -262,3 +262,34 @@ mod tests {
         assert!(time_scale(0.0).is_err());
     }
 }
+
+/// The simulation id of the ship whose players-service record id is `record_id`: the one
+/// convention that ties a player's ship record to the ship physics flies (`ship-<record id>`).
+#[must_use]
+pub fn ship_id_of_record(record_id: i64) -> String {
+    format!("ship-{record_id}")
+}
+
+/// The record id in a simulation ship id made by [`ship_id_of_record`]; `None` for any other text.
+#[must_use]
+pub fn record_of_ship_id(ship_id: &str) -> Option<i64> {
+    let digits = ship_id.strip_prefix("ship-")?;
+    if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().filter(|&id| id > 0)
+}
+
+#[cfg(test)]
+mod ship_id_tests {
+    use super::*;
+
+    #[test]
+    fn ship_ids_round_trip_and_anything_else_is_refused() {
+        assert_eq!(ship_id_of_record(42), "ship-42");
+        assert_eq!(record_of_ship_id("ship-42"), Some(42));
+        for bad in ["42", "ship-", "ship-0", "ship--1", "ship-+1", "ship-1a", "Ship-1", "ship-9999999999999999999"] {
+            assert_eq!(record_of_ship_id(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -166,6 +166,13 @@ pub struct GameConfig {
     pub registrations_open: bool,
 }
 
+impl Default for GameConfig {
+    /// What the first migration stores: 1 Hz, 1×, registrations open.
+    fn default() -> Self {
+        GameConfig { tick_rate_hz: 1.0, time_scale: 1.0, registrations_open: true }
+    }
+}
+
 /// The game configuration as stored, with when it last changed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StoredGameConfig {

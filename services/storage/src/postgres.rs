@@ -12,6 +12,7 @@ use tokio_postgres::types::FromSql;
 
 use crate::config::PostgresConfig;
 use crate::error::{self, StorageError};
+use crate::lock::SingletonLock;
 use crate::model::{
     AuditEntry, AuditEntryId, GameConfig, NewSnapshot, Player, PlayerId, Role, Session, Ship, ShipId, Snapshot,
     SnapshotId, SnapshotSummary, StoredGameConfig, TickRecord,
@@ -47,6 +48,8 @@ const TICK_COLUMNS: &str = "tick, game_time, recorded_at";
 pub struct PostgresStore {
     pool: Pool,
     query_timeout: Duration,
+    /// For connections outside the pool (a singleton lock lives as long as its own connection).
+    connection_config: std::sync::Arc<tokio_postgres::Config>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -83,7 +86,7 @@ impl PostgresStore {
         // Verified recycling runs a round trip before handing out a pooled connection, so a
         // connection broken by a PostgreSQL restart is replaced instead of failing a request.
         let manager = Manager::from_config(
-            connection_config,
+            connection_config.clone(),
             NoTls,
             ManagerConfig { recycling_method: RecyclingMethod::Verified },
         );
@@ -96,7 +99,11 @@ impl PostgresStore {
             .build()
             .map_err(|error| StorageError::Internal(format!("building the postgresql pool: {error}")))?;
 
-        let store = PostgresStore { pool, query_timeout: config.query_timeout };
+        let store = PostgresStore {
+            pool,
+            query_timeout: config.query_timeout,
+            connection_config: std::sync::Arc::new(connection_config),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -121,6 +128,17 @@ impl PostgresStore {
             .map_err(|error| from_migration_error(&error))?;
         connection.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY});")).await.map_err(db)?;
         Ok(report.applied_migrations().iter().map(|migration| migration.to_string()).collect())
+    }
+
+    /// Waits until this process holds the PostgreSQL advisory lock `key`, polling every
+    /// `poll_interval`, and returns it. The lock belongs to a connection of its own, so it ends
+    /// when the holder drops it, exits or loses PostgreSQL — never two holders at once.
+    pub async fn acquire_singleton_lock(
+        &self,
+        key: i64,
+        poll_interval: Duration,
+    ) -> Result<SingletonLock, StorageError> {
+        SingletonLock::acquire(&self.connection_config, key, poll_interval, self.query_timeout).await
     }
 
     /// Checks PostgreSQL answers (for readiness probes).
@@ -163,6 +181,27 @@ impl PostgresStore {
         let sql = format!("SELECT {PLAYER_COLUMNS} FROM players WHERE id = $1");
         self.run("find_player", async |client| {
             client.query_opt(&sql, &[&player_id.0]).await.map_err(db)?.as_ref().map(player_from_row).transpose()
+        })
+        .await
+    }
+
+    /// Up to `limit` accounts, oldest first (admin listings).
+    pub async fn list_players(&self, limit: u32) -> Result<Vec<Player>, StorageError> {
+        let sql = format!("SELECT {PLAYER_COLUMNS} FROM players ORDER BY id LIMIT $1");
+        self.run("list_players", async |client| {
+            client.query(&sql, &[&i64::from(limit)]).await.map_err(db)?.iter().map(player_from_row).collect()
+        })
+        .await
+    }
+
+    /// Makes an account an admin or a player. [`StorageError::NotFound`] if no such account.
+    pub async fn set_role(&self, player_id: PlayerId, role: Role) -> Result<(), StorageError> {
+        self.run("set_role", async |client| {
+            let updated = client
+                .execute("UPDATE players SET role = $2 WHERE id = $1", &[&player_id.0, &role.as_str()])
+                .await
+                .map_err(db)?;
+            if updated == 0 { Err(StorageError::NotFound(format!("player {}", player_id.0))) } else { Ok(()) }
         })
         .await
     }
@@ -234,6 +273,35 @@ impl PostgresStore {
                 .await
                 .map_err(db)?;
             if updated == 0 { Err(StorageError::NotFound("session".to_owned())) } else { Ok(()) }
+        })
+        .await
+    }
+
+    /// Revokes the session if it is still usable at `now`, atomically, and returns it; `None` if it
+    /// was not (unknown, expired or already revoked). Of two concurrent refreshes of one token,
+    /// exactly one gets the session.
+    pub async fn revoke_active_session(
+        &self,
+        token_hash: &[u8],
+        now: SystemTime,
+    ) -> Result<Option<Session>, StorageError> {
+        let sql = format!(
+            "UPDATE sessions SET revoked = true WHERE token_hash = $1 AND NOT revoked AND expires_at > $2 \
+             RETURNING {SESSION_COLUMNS}"
+        );
+        self.run("revoke_active_session", async |client| {
+            client.query_opt(&sql, &[&token_hash, &now]).await.map_err(db)?.as_ref().map(session_from_row).transpose()
+        })
+        .await
+    }
+
+    /// Revokes every session of a player (kick); returns how many were active.
+    pub async fn revoke_sessions_of_player(&self, player_id: PlayerId) -> Result<u64, StorageError> {
+        self.run("revoke_sessions_of_player", async |client| {
+            client
+                .execute("UPDATE sessions SET revoked = true WHERE player_id = $1 AND NOT revoked", &[&player_id.0])
+                .await
+                .map_err(db)
         })
         .await
     }

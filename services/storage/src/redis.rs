@@ -45,6 +45,7 @@ impl StreamName {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedisKeys {
     state: String,
+    world: String,
     tick_completed: String,
     commands: String,
 }
@@ -56,6 +57,7 @@ impl RedisKeys {
         let stream = |name: StreamName| format!("galaxy:{{{prefix}}}:stream:{}", name.as_str());
         RedisKeys {
             state: format!("galaxy:{{{prefix}}}:state"),
+            world: format!("galaxy:{{{prefix}}}:world"),
             tick_completed: stream(StreamName::TickCompleted),
             commands: stream(StreamName::Commands),
         }
@@ -67,6 +69,12 @@ impl RedisKeys {
         &self.state
     }
 
+    /// The key of the latest whole-world snapshot (what a restarted physics process resumes from).
+    #[must_use]
+    pub fn world(&self) -> &str {
+        &self.world
+    }
+
     /// A stream's key.
     #[must_use]
     pub fn stream(&self, stream: StreamName) -> &str {
@@ -76,8 +84,8 @@ impl RedisKeys {
         }
     }
 
-    fn all(&self) -> [&str; 3] {
-        [&self.state, &self.tick_completed, &self.commands]
+    fn all(&self) -> [&str; 4] {
+        [&self.state, &self.world, &self.tick_completed, &self.commands]
     }
 }
 
@@ -107,6 +115,10 @@ impl StreamEntryId {
                 Some(StreamEntryId { milliseconds: milliseconds.parse().ok()?, sequence: sequence.parse().ok()? })
             })
             .ok_or_else(|| StorageError::Invalid(format!("not a stream entry id: {text:?}")))
+    }
+
+    pub(crate) fn new(milliseconds: u64, sequence: u64) -> StreamEntryId {
+        StreamEntryId { milliseconds, sequence }
     }
 
     /// Milliseconds part: the Redis server's clock when the entry was added.
@@ -228,6 +240,16 @@ impl RedisStore {
     /// The real-time state, byte for byte as written; `None` before the first write.
     pub async fn read_state(&self) -> Result<Option<Bytes>, StorageError> {
         self.commands.get::<Option<Bytes>, _>(self.keys.state()).await.map_err(redis)
+    }
+
+    /// Replaces the latest whole-world snapshot (opaque bytes).
+    pub async fn write_world(&self, snapshot: impl Into<Bytes>) -> Result<(), StorageError> {
+        self.commands.set::<(), _, _>(self.keys.world(), snapshot.into(), None, None, false).await.map_err(redis)
+    }
+
+    /// The latest whole-world snapshot, byte for byte; `None` before the first write.
+    pub async fn read_world(&self) -> Result<Option<Bytes>, StorageError> {
+        self.commands.get::<Option<Bytes>, _>(self.keys.world()).await.map_err(redis)
     }
 
     /// Appends an entry to a stream, trimming the stream to about the configured length

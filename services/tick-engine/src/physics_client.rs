@@ -4,7 +4,7 @@ use galaxy_proto::v1;
 use galaxy_proto::v1::physics_client::PhysicsClient;
 use tonic::transport::Channel;
 
-use crate::tick_loop::{PhysicsTick, TickError, TickTarget};
+use crate::tick_loop::{PhysicsTick, SnapshotTaken, TickError, TickPhases, TickTarget};
 
 /// Physics reached over gRPC.
 #[derive(Debug, Clone)]
@@ -26,9 +26,31 @@ impl TickTarget for GrpcPhysics {
         match self.client.process_tick(request).await {
             Ok(response) => {
                 let response = response.into_inner();
-                Ok(PhysicsTick { game_time: response.game_time, state_hash: response.state_hash })
+                Ok(PhysicsTick {
+                    game_time: response.game_time,
+                    state_hash: response.state_hash,
+                    phases: TickPhases {
+                        commands_seconds: response.commands_seconds,
+                        step_seconds: response.step_seconds,
+                        publish_seconds: response.store_seconds,
+                    },
+                    energy_drift: response.energy_drift,
+                    momentum_drift: response.momentum_drift,
+                })
             }
             Err(status) => Err(TickError { tick, reason: format!("{}: {}", status.code(), status.message()) }),
+        }
+    }
+
+    async fn snapshot(&mut self) -> Result<SnapshotTaken, TickError> {
+        match self.client.snapshot(v1::SnapshotRequest {}).await {
+            Ok(response) => {
+                let response = response.into_inner();
+                Ok(SnapshotTaken { snapshot_id: response.snapshot_id, tick: response.tick })
+            }
+            Err(status) => {
+                Err(TickError { tick: 0, reason: format!("snapshot: {}: {}", status.code(), status.message()) })
+            }
         }
     }
 }

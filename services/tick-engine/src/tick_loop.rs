@@ -25,12 +25,38 @@ pub struct TickError {
 }
 
 /// What physics reports for a tick.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PhysicsTick {
     /// Game time after the tick, s.
     pub game_time: f64,
     /// Hash of the state after the tick.
     pub state_hash: String,
+    /// Where physics spent the tick's time.
+    pub phases: TickPhases,
+    /// Relative energy drift of the bodies since the world began.
+    pub energy_drift: f64,
+    /// Relative linear momentum drift.
+    pub momentum_drift: f64,
+}
+
+/// Wall time of each phase of a tick inside physics, s.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct TickPhases {
+    /// Reading and applying queued player commands.
+    pub commands_seconds: f64,
+    /// Stepping the engine.
+    pub step_seconds: f64,
+    /// Writing the new state to the state store.
+    pub publish_seconds: f64,
+}
+
+/// A snapshot physics saved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotTaken {
+    /// Its id in the snapshot store.
+    pub snapshot_id: u64,
+    /// The tick it holds.
+    pub tick: u64,
 }
 
 /// Something that advances the world by a tick: the physics service over gRPC, or the
@@ -43,6 +69,9 @@ pub trait TickTarget: Send {
         game_seconds: f64,
         substeps: u32,
     ) -> impl Future<Output = Result<PhysicsTick, TickError>> + Send;
+
+    /// Saves a snapshot of the world to the durable store.
+    fn snapshot(&mut self) -> impl Future<Output = Result<SnapshotTaken, TickError>> + Send;
 }
 
 /// One completed tick, as appended to the `tick.completed` stream.
@@ -60,6 +89,12 @@ pub struct TickRecord {
     pub catch_up: bool,
     /// Physics' state hash.
     pub state_hash: String,
+    /// Where physics spent its time.
+    pub phases: TickPhases,
+    /// Relative energy drift since the world began.
+    pub energy_drift: f64,
+    /// Relative momentum drift since the world began.
+    pub momentum_drift: f64,
 }
 
 /// Why a completed tick could not be recorded (the tick itself happened in physics).
@@ -114,6 +149,16 @@ pub struct TickStatus {
     pub failed_ticks: u64,
     /// Ticks that happened but could not be recorded (the store was down); never silent.
     pub unrecorded_ticks: u64,
+    /// Relative energy drift at the last tick.
+    pub energy_drift: f64,
+    /// Relative momentum drift at the last tick.
+    pub momentum_drift: f64,
+    /// Phases of the last tick.
+    pub last_phases: TickPhases,
+    /// Tick of the last snapshot saved, if any.
+    pub last_snapshot_tick: Option<u64>,
+    /// Scheduled snapshots that failed (the store was down); the next one is tried on schedule.
+    pub failed_snapshots: u64,
 }
 
 /// The handle services and tests use to steer the loop and read its status.
@@ -175,6 +220,7 @@ pub struct TickLoop<T, S> {
     next_tick: u64,
     game_time: f64,
     recent: VecDeque<Instant>,
+    snapshot_every: Option<u64>,
 }
 
 /// Window over which the actual tick rate is measured.
@@ -202,9 +248,25 @@ impl<T: TickTarget, S: TickSink> TickLoop<T, S> {
             ..TickStatus::default()
         };
         let (status, status_receiver) = watch::channel(initial);
-        let tick_loop =
-            Self { target, sink, control, status, next_tick: last_tick + 1, game_time, recent: VecDeque::new() };
+        let tick_loop = Self {
+            target,
+            sink,
+            control,
+            status,
+            next_tick: last_tick + 1,
+            game_time,
+            recent: VecDeque::new(),
+            snapshot_every: None,
+        };
         Ok((tick_loop, TickControl { control: control_sender, status: status_receiver }))
+    }
+
+    /// Asks physics for a snapshot after every tick whose number is a multiple of `every`
+    /// (`None` or 0: never).
+    #[must_use]
+    pub fn with_snapshots_every(mut self, every: Option<u64>) -> Self {
+        self.snapshot_every = every.filter(|&every| every > 0);
+        self
     }
 
     /// Runs until `shutdown` resolves (checked between ticks, never in the middle of one).
@@ -289,6 +351,9 @@ impl<T: TickTarget, S: TickSink> TickLoop<T, S> {
                         start_lag_seconds: lag.as_secs_f64(),
                         catch_up,
                         state_hash: outcome.state_hash,
+                        phases: outcome.phases,
+                        energy_drift: outcome.energy_drift,
+                        momentum_drift: outcome.momentum_drift,
                     })
                     .await
                     .is_ok();
@@ -303,7 +368,16 @@ impl<T: TickTarget, S: TickSink> TickLoop<T, S> {
                     status.catch_up_ticks += u64::from(catch_up);
                     status.last_tick_seconds = physics_seconds;
                     status.unrecorded_ticks += u64::from(!recorded);
+                    status.energy_drift = outcome.energy_drift;
+                    status.momentum_drift = outcome.momentum_drift;
+                    status.last_phases = outcome.phases;
                 });
+                if self.snapshot_every.is_some_and(|every| tick.is_multiple_of(every)) {
+                    match self.target.snapshot().await {
+                        Ok(taken) => self.publish(|status| status.last_snapshot_tick = Some(taken.tick)),
+                        Err(_) => self.publish(|status| status.failed_snapshots += 1),
+                    }
+                }
                 true
             }
             Err(_) => {

@@ -11,7 +11,9 @@ use std::time::Duration;
 use galaxy_engine::SimParams;
 use galaxy_physics::{PhysicsServer, PhysicsService, SpawnOrbit, World};
 use galaxy_proto::v1;
-use galaxy_storage::{PostgresConfig, PostgresStore, RedisConfig, RedisStore, StreamEntryId, StreamName};
+use galaxy_storage::{
+    Database, EventBus, PostgresConfig, PostgresStore, RedisConfig, RedisStore, StreamEntryId, StreamName,
+};
 use galaxy_tick_engine::{GrpcPhysics, StoreTickSink, TickLoop, TickSettings};
 
 const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -40,7 +42,8 @@ async fn ticks_flow_from_the_loop_through_physics_into_redis_and_postgres() {
     let world = World::solar_system(SimParams::default(), SpawnOrbit::default()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let service = PhysicsService::new(world).with_state_store(redis.clone());
+    let service =
+        PhysicsService::with_stores(world, EventBus::Redis(redis.clone()), Database::Postgres(postgres.clone()));
     tokio::spawn(async move {
         tonic::transport::Server::builder()
             .add_service(PhysicsServer::new(service))
@@ -50,13 +53,18 @@ async fn ticks_flow_from_the_loop_through_physics_into_redis_and_postgres() {
     });
     let mut client = v1::physics_client::PhysicsClient::connect(format!("http://{address}")).await.unwrap();
     let ship = client
-        .spawn_ship(v1::SpawnShipRequest { owner_id: "p1".into(), name: "Kestrel".into(), class_name: String::new() })
+        .spawn_ship(v1::SpawnShipRequest {
+            owner_id: "p1".into(),
+            name: "Kestrel".into(),
+            class_name: String::new(),
+            ship_id: String::new(),
+        })
         .await
         .unwrap()
         .into_inner();
 
     let settings = TickSettings { tick_rate_hz: 20.0, time_scale: 20.0, ..TickSettings::default() };
-    let sink = StoreTickSink::new(redis.clone(), Some(postgres.clone()));
+    let sink = StoreTickSink::new(EventBus::Redis(redis.clone()), Database::Postgres(postgres.clone()));
     let (tick_loop, control) = TickLoop::new(GrpcPhysics::new(client.clone()), sink, settings, 0, 0.0, false).unwrap();
     // Run until ten ticks are through (however busy the machine), then stop between ticks.
     let mut watch = control.watch_status();

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use galaxy_tick_engine::{
-    PhysicsTick, TickError, TickLoop, TickRecord, TickSettings, TickSink, TickSinkError, TickTarget,
+    PhysicsTick, SnapshotTaken, TickError, TickLoop, TickRecord, TickSettings, TickSink, TickSinkError, TickTarget,
 };
 
 #[derive(Clone, Default)]
@@ -19,6 +19,8 @@ struct FakePhysics {
     fail_once_at: Arc<Mutex<Option<u64>>>,
     stall_once: Arc<Mutex<Option<Duration>>>,
     game_time: Arc<Mutex<f64>>,
+    snapshots: Arc<Mutex<Vec<u64>>>,
+    last_tick: Arc<Mutex<u64>>,
 }
 
 impl TickTarget for FakePhysics {
@@ -31,7 +33,15 @@ impl TickTarget for FakePhysics {
         }
         let mut game_time = self.game_time.lock().unwrap();
         *game_time += game_seconds;
-        Ok(PhysicsTick { game_time: *game_time, state_hash: format!("h{tick}") })
+        *self.last_tick.lock().unwrap() = tick;
+        Ok(PhysicsTick { game_time: *game_time, state_hash: format!("h{tick}"), ..PhysicsTick::default() })
+    }
+
+    async fn snapshot(&mut self) -> Result<SnapshotTaken, TickError> {
+        let tick = *self.last_tick.lock().unwrap();
+        let mut snapshots = self.snapshots.lock().unwrap();
+        snapshots.push(tick);
+        Ok(SnapshotTaken { snapshot_id: snapshots.len() as u64, tick })
     }
 }
 
@@ -201,4 +211,15 @@ async fn the_loop_drives_the_real_physics_service_over_grpc() {
     assert!((status.game_time - ticks.len() as f64).abs() < 1e-6, "{status:?}");
     let records = sink.0.lock().unwrap();
     assert!(records.iter().all(|record| record.state_hash.len() == 8));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_snapshot_is_taken_after_every_kth_tick() {
+    let (physics, sink) = (FakePhysics::default(), MemorySink::default());
+    let (tick_loop, control) = TickLoop::new(physics.clone(), sink.clone(), settings(10.0), 0, 0.0, false).unwrap();
+    let tick_loop = tick_loop.with_snapshots_every(Some(4));
+    tokio::spawn(tick_loop.run(tokio::time::sleep(Duration::from_millis(1050)))).await.unwrap();
+    assert_eq!(sink.ticks().len(), 10);
+    assert_eq!(*physics.snapshots.lock().unwrap(), [4, 8]);
+    assert_eq!(control.status().last_snapshot_tick, Some(8));
 }

@@ -8,13 +8,12 @@
 use std::future::Future;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use galaxy_players::{PlayerAccounts, PlayersConfig, PlayersServer, PlayersService};
 use galaxy_proto::v1;
 use galaxy_proto::v1::players_client::PlayersClient;
-use galaxy_storage::{PostgresConfig, PostgresStore};
+use galaxy_storage::{Database, EventBus, MemoryBus, PostgresConfig, PostgresStore};
 use tonic::transport::Channel;
 
 /// The machine's PostgreSQL (trust auth), through its maintenance database.
@@ -32,13 +31,20 @@ pub struct Harness {
     pub client: PlayersClient<Channel>,
     /// The store the service uses.
     pub store: PostgresStore,
-    /// The flag the service reads on every registration.
-    pub registrations_open: Arc<AtomicBool>,
     /// The test database's name (to drop it mid-test).
     pub database: String,
+    /// Where submitted commands are queued (in memory here; Redis in the pipeline tests).
+    pub bus: EventBus,
 }
 
 impl Harness {
+    /// Opens or closes registrations the way the galaxy service does: in the stored game configuration.
+    pub async fn set_registrations_open(&self, open: bool) {
+        let mut config = self.store.load_config().await.unwrap().config;
+        config.registrations_open = open;
+        self.store.save_config(&config).await.unwrap();
+    }
+
     /// Registers `username` with [`PASSWORD`].
     pub async fn register(&mut self, username: &str) -> v1::Session {
         self.client
@@ -106,10 +112,10 @@ where
         let database = database.clone();
         async move {
             let store = PostgresStore::connect(&store_config(&database)).await.expect("connect to the test database");
-            let registrations_open = config.registrations_open.clone();
-            let accounts = Arc::new(PlayerAccounts::new(store.clone(), config));
+            let bus = EventBus::Memory(MemoryBus::new(1000));
+            let accounts = Arc::new(PlayerAccounts::new(Database::Postgres(store.clone()), bus.clone(), config));
             let client = serve(accounts).await;
-            body(Harness { client, store: store.clone(), registrations_open, database }).await;
+            body(Harness { client, store: store.clone(), database, bus }).await;
             store.close();
         }
     };

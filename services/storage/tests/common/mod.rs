@@ -10,7 +10,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use galaxy_storage::{PostgresConfig, PostgresStore, RedisConfig, RedisStore};
+use galaxy_storage::{Database, MemoryDatabase, PostgresConfig, PostgresStore, RedisConfig, RedisStore};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
@@ -85,6 +85,18 @@ where
         store.close();
     })
     .await;
+}
+
+/// Runs `body` twice: on a fresh PostgreSQL database, then on a fresh in-memory database — the
+/// one-process mode's stand-in must follow the same rules.
+pub async fn with_each_database<Body, Done>(body: Body)
+where
+    Body: Fn(Database) -> Done + Send + Sync + Clone + 'static,
+    Done: Future<Output = ()> + Send + 'static,
+{
+    let on_postgres = body.clone();
+    with_test_database(move |store| on_postgres(Database::Postgres(store))).await;
+    run_bounded_then_clean_up(body(Database::Memory(MemoryDatabase::new())), async {}).await;
 }
 
 /// Settings for the local Redis in a key space of its own.

@@ -2,14 +2,15 @@
 //! typed errors: taken names and repeated ticks are `Conflict`, values breaking a rule are
 //! `Invalid`, missing records are `NotFound` — and a rejected write changes nothing.
 //!
-//! Runs against the machine's PostgreSQL at 127.0.0.1:5432, one fresh database per test.
+//! Runs against the machine's PostgreSQL at 127.0.0.1:5432, one fresh database per test, and then
+//! against the in-memory database of the one-process mode, which must follow the same rules.
 
 mod common;
 
 use std::time::{Duration, SystemTime};
 
-use common::{with_empty_database, with_test_database};
-use galaxy_storage::{GameConfig, NewSnapshot, PlayerId, PostgresStore, Role, SnapshotId, StorageError};
+use common::{with_each_database, with_empty_database, with_test_database};
+use galaxy_storage::{Database, GameConfig, NewSnapshot, PlayerId, PostgresStore, Role, SnapshotId, StorageError};
 
 const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaGhhc2g";
 
@@ -17,7 +18,7 @@ fn token_hash(seed: u8) -> Vec<u8> {
     (0..32).map(|index| seed.wrapping_mul(31).wrapping_add(index)).collect()
 }
 
-async fn new_player(store: &PostgresStore, username: &str) -> PlayerId {
+async fn new_player(store: &Database, username: &str) -> PlayerId {
     store.create_player(username, HASH, Role::Player).await.expect("create player").id
 }
 
@@ -53,7 +54,7 @@ async fn services_starting_together_migrate_exactly_once() {
 
 #[tokio::test]
 async fn usernames_outside_the_allowed_pattern_are_invalid() {
-    with_test_database(|store| async move {
+    with_each_database(|store| async move {
         let too_long = "a".repeat(21);
         for bad in ["ab", too_long.as_str(), "has space", "dash-ed", "émile", "trailing\n", "nul\0byte", ""] {
             let result = store.create_player(bad, HASH, Role::Player).await;
@@ -68,7 +69,7 @@ async fn usernames_outside_the_allowed_pattern_are_invalid() {
 
 #[tokio::test]
 async fn taken_usernames_conflict_even_in_another_case() {
-    with_test_database(|store| async move {
+    with_each_database(|store| async move {
         new_player(&store, "alice").await;
         for taken in ["alice", "Alice", "ALICE"] {
             let result = store.create_player(taken, HASH, Role::Player).await;
@@ -80,7 +81,7 @@ async fn taken_usernames_conflict_even_in_another_case() {
 
 #[tokio::test]
 async fn password_hashes_must_be_argon2id_phc_strings() {
-    with_test_database(|store| async move {
+    with_each_database(|store| async move {
         for bad in ["hunter2", "$argon2i$v=19$m=16,t=2,p=1$c2FsdA$aGFzaA", "$2b$12$bcryptbcryptbcrypt"] {
             let result = store.create_player("bob", bad, Role::Player).await;
             assert!(matches!(result, Err(StorageError::Invalid(_))), "{bad:?} gave {result:?}");
@@ -96,7 +97,7 @@ async fn password_hashes_must_be_argon2id_phc_strings() {
 
 #[tokio::test]
 async fn players_are_found_by_username_ignoring_case_and_by_id() {
-    with_test_database(|store| async move {
+    with_each_database(|store| async move {
         let created = store.create_player("Carol_7", HASH, Role::Admin).await.expect("create");
         assert_eq!(created.username, "Carol_7");
         assert_eq!(created.role, Role::Admin);
@@ -113,7 +114,7 @@ async fn players_are_found_by_username_ignoring_case_and_by_id() {
 
 #[tokio::test]
 async fn sessions_are_found_until_revoked_or_expired() {
-    with_test_database(|store| async move {
+    with_each_database(|store| async move {
         let player = new_player(&store, "dave").await;
         let now = SystemTime::now();
         let expires_at = now + Duration::from_secs(24 * 3600);
@@ -150,7 +151,7 @@ async fn sessions_are_found_until_revoked_or_expired() {
 
 #[tokio::test]
 async fn banning_revokes_every_session_of_the_player_only() {
-    with_test_database(|store| async move {
+    with_each_database(|store| async move {
         let (eve, frank) = (new_player(&store, "eve").await, new_player(&store, "frank").await);
         let now = SystemTime::now();
         let later = now + Duration::from_secs(3600);
@@ -174,7 +175,7 @@ async fn banning_revokes_every_session_of_the_player_only() {
 
 #[tokio::test]
 async fn ships_are_listed_per_owner_oldest_first() {
-    with_test_database(|store| async move {
+    with_each_database(|store| async move {
         let (grace, heidi) = (new_player(&store, "grace").await, new_player(&store, "heidi").await);
         let first = store.create_ship(grace, "fast_frigate", "Rocinante").await.expect("ship");
         let second = store.create_ship(grace, "hauler", "Canterbury ✦").await.expect("ship");
@@ -197,7 +198,7 @@ async fn ships_are_listed_per_owner_oldest_first() {
 
 #[tokio::test]
 async fn snapshots_round_trip_bytes_exactly() {
-    with_test_database(|store| async move {
+    with_each_database(|store| async move {
         assert_eq!(store.latest_snapshot().await.expect("latest"), None);
         // Every byte value, zeros included, in a megabyte that does not compress away.
         let engine_snapshot: Vec<u8> =
@@ -232,7 +233,7 @@ async fn snapshots_round_trip_bytes_exactly() {
 
 #[tokio::test]
 async fn snapshots_with_non_finite_time_or_no_bytes_are_invalid() {
-    with_test_database(|store| async move {
+    with_each_database(|store| async move {
         for game_time in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
             let result =
                 store.save_snapshot(&NewSnapshot { tick: 1, game_time, engine_snapshot: &[1, 2], checksum: "c" }).await;
@@ -252,7 +253,7 @@ async fn snapshots_with_non_finite_time_or_no_bytes_are_invalid() {
 
 #[tokio::test]
 async fn game_config_outside_its_ranges_is_invalid_and_changes_nothing() {
-    with_test_database(|store| async move {
+    with_each_database(|store| async move {
         let before = store.load_config().await.expect("load");
         let edges = GameConfig { tick_rate_hz: 0.1, time_scale: 100.0, registrations_open: false };
         let saved = store.save_config(&edges).await.expect("the range ends are allowed");
@@ -278,7 +279,7 @@ async fn game_config_outside_its_ranges_is_invalid_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_tick_number_is_recorded_at_most_once() {
-    with_test_database(|store| async move {
+    with_each_database(|store| async move {
         assert_eq!(store.latest_tick().await.expect("latest"), None);
         for tick in 1..=3 {
             store.record_tick(tick, tick as f64 * 0.5).await.expect("record");
@@ -294,7 +295,7 @@ async fn a_tick_number_is_recorded_at_most_once() {
 
 #[tokio::test]
 async fn audit_log_lists_newest_first_with_details_intact() {
-    with_test_database(|store| async move {
+    with_each_database(|store| async move {
         let admin = store.create_player("root_admin", HASH, Role::Admin).await.expect("admin").id;
         let actions = ["sim.pause", "config.save", "player.ban"];
         for (index, action) in actions.iter().enumerate() {
@@ -312,6 +313,80 @@ async fn audit_log_lists_newest_first_with_details_intact() {
         assert!(matches!(bad_action, Err(StorageError::Invalid(_))), "{bad_action:?}");
         let unknown_admin = store.append_audit(PlayerId(i64::MAX), "sim.pause", &serde_json::json!({})).await;
         assert!(matches!(unknown_admin, Err(StorageError::NotFound(_))), "{unknown_admin:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn of_concurrent_refreshes_of_one_token_exactly_one_revokes_it() {
+    with_each_database(|store| async move {
+        let player = new_player(&store, "erin").await;
+        let now = SystemTime::now();
+        store.create_session(&token_hash(9), player, now + Duration::from_secs(3600)).await.expect("create session");
+        let attempts = futures_join_all(&store, &token_hash(9), now).await;
+        assert_eq!(attempts.iter().filter(|attempt| attempt.is_some()).count(), 1, "{attempts:?}");
+        assert_eq!(store.revoke_active_session(&token_hash(9), now).await.expect("again"), None);
+        assert_eq!(store.find_active_session(&token_hash(9), now).await.expect("lookup"), None);
+    })
+    .await;
+}
+
+async fn futures_join_all(store: &Database, hash: &[u8], now: SystemTime) -> Vec<Option<galaxy_storage::Session>> {
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, hash) = (store.clone(), hash.to_vec());
+            tokio::spawn(async move { store.revoke_active_session(&hash, now).await.expect("revoke") })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.expect("task"));
+    }
+    outcomes
+}
+
+#[tokio::test]
+async fn kicking_revokes_the_players_sessions_and_roles_change() {
+    with_each_database(|store| async move {
+        let (frank, gina) = (new_player(&store, "frank").await, new_player(&store, "gina").await);
+        let later = SystemTime::now() + Duration::from_secs(3600);
+        store.create_session(&token_hash(1), frank, later).await.expect("session");
+        store.create_session(&token_hash(2), frank, later).await.expect("session");
+        store.create_session(&token_hash(3), gina, later).await.expect("session");
+        assert_eq!(store.revoke_sessions_of_player(frank).await.expect("kick"), 2);
+        let now = SystemTime::now();
+        assert_eq!(store.find_active_session(&token_hash(1), now).await.expect("lookup"), None);
+        assert!(store.find_active_session(&token_hash(3), now).await.expect("lookup").is_some());
+        store.set_role(gina, Role::Admin).await.expect("promote");
+        let listed = store.list_players(10).await.expect("list");
+        assert_eq!(
+            listed.iter().map(|player| (player.username.as_str(), player.role)).collect::<Vec<_>>(),
+            [("frank", Role::Player), ("gina", Role::Admin)]
+        );
+        assert!(matches!(store.set_role(PlayerId(999_999), Role::Admin).await, Err(StorageError::NotFound(_))));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_singleton_lock_has_one_holder_and_passes_on_when_dropped() {
+    with_test_database(|store| async move {
+        const KEY: i64 = 0x7465_7374_0001;
+        let poll = Duration::from_millis(20);
+        let first = store.acquire_singleton_lock(KEY, poll).await.expect("first holder");
+        let waiting = tokio::spawn({
+            let store = store.clone();
+            async move { store.acquire_singleton_lock(KEY, poll).await.expect("second holder") }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!waiting.is_finished(), "a second process must wait while the first holds the lock");
+        assert!(!first.is_lost());
+        drop(first);
+        let second = tokio::time::timeout(Duration::from_secs(10), waiting)
+            .await
+            .expect("the waiter takes over soon after the holder lets go")
+            .expect("task");
+        assert!(!second.is_lost());
     })
     .await;
 }
