@@ -43,9 +43,10 @@ async fn main() -> Result<()> {
     let arguments = Arguments::parse();
     let suffix = format!("{:016x}", RandomState::new().hash_one(std::process::id()));
     let database_name = format!("galaxy_bench_{suffix}");
-    let (admin, connection) = tokio_postgres::connect(&format!("{}/postgres", arguments.postgres), tokio_postgres::NoTls)
-        .await
-        .context("connecting to PostgreSQL")?;
+    let (admin, connection) =
+        tokio_postgres::connect(&format!("{}/postgres", arguments.postgres), tokio_postgres::NoTls)
+            .await
+            .context("connecting to PostgreSQL")?;
     tokio::spawn(connection);
     admin.batch_execute(&format!("CREATE DATABASE {database_name}")).await?;
     let outcome = run(&arguments, &database_name, &suffix).await;
@@ -112,7 +113,11 @@ async fn run(arguments: &Arguments, database_name: &str, suffix: &str) -> Result
     redis.delete_all_keys().await?;
     println!(
         "whole tick through the services: {} bodies, {} ships, {} substeps of {} s, {} ticks",
-        29, arguments.ships, substeps, game_seconds / f64::from(substeps), arguments.ticks
+        29,
+        arguments.ships,
+        substeps,
+        game_seconds / f64::from(substeps),
+        arguments.ticks
     );
     println!("{:<36} {:>8} {:>8} {:>8} {:>8}", "ms per tick", "p50", "p95", "p99", "max");
     for (name, values) in [
