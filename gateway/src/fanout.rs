@@ -236,10 +236,9 @@ impl TickFollower {
         {
             metrics::counter!("galaxy_gateway_ticks_coalesced_total").increment(state.tick - last - 1);
         }
-        // Full views are needed only while someone is connected.
-        if self.latest.receiver_count() > 0 {
-            self.refresh_details().await;
-        }
+        // NOTE: fetched even with nobody connected, so the first client's first state already
+        // carries its ship in full (one call per frame; physics answers it in milliseconds).
+        self.refresh_details().await;
         self.sequence += 1;
         let (sequence, details) = (self.sequence, Arc::clone(&self.details));
         let tick = state.tick;

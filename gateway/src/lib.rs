@@ -11,7 +11,21 @@
 //! connection through a latest-wins slot ([`fanout`]), so a slow client never delays the others.
 //! The `galaxy-api-gateway` binary and the one-process `galaxy` binary both serve it; either may
 //! merge more routes (`/metrics`) into [`Gateway::router`]. Metrics go through the `metrics`
-//! facade; the binaries install the exporter.
+//! facade; the binaries install the exporter:
+//!
+//! | metric | what |
+//! |---|---|
+//! | `galaxy_gateway_ws_connections` (gauge), `galaxy_gateway_ws_connections_total` | WebSockets open now, ever opened |
+//! | `galaxy_gateway_ws_refused_total{reason}` | closed before serving: `origin`, `auth_timeout`, `bad_token` |
+//! | `galaxy_gateway_ws_states_sent_total`, `galaxy_gateway_ws_states_dropped_total` | states sent; states a slow client skipped (latest wins) |
+//! | `galaxy_gateway_ws_stalled_total` | connections dropped because a state could not be sent in time |
+//! | `galaxy_gateway_state_frames_total`, `galaxy_gateway_state_frame_seconds` | frames built, time to read and build one |
+//! | `galaxy_gateway_ticks_coalesced_total` | ticks never published on their own (catch-up) |
+//! | `galaxy_gateway_logins_total`, `galaxy_gateway_login_failures_total`, `galaxy_gateway_registrations_total` | accounts |
+//! | `galaxy_gateway_commands_total{result}`, `galaxy_gateway_rate_limited_total{limit}` | commands acked/rejected; requests refused by a limit |
+//!
+//! Load: `gateway/load` (`gateway-load stack` + `gateway-load clients`) measures fan-out latency
+//! and the gateway's memory with thousands of clients.
 
 #![warn(missing_docs)]
 
