@@ -362,7 +362,7 @@ async fn connect_client(gateway: SocketAddr, token: &str) -> Result<Client> {
     socket.send(Message::text(json!({"type": "auth", "token": token}).to_string())).await?;
     loop {
         match socket.next().await {
-            Some(Ok(Message::Text(text))) if text.as_str().starts_with(r#"{"type":"welcome""#) => return Ok(socket),
+            Some(Ok(Message::Text(text))) if text.as_str().contains(r#""type":"welcome""#) => return Ok(socket),
             Some(Ok(_)) => {}
             other => bail!("no welcome: {other:?}"),
         }
