@@ -1,10 +1,13 @@
 // Keyboard bindings. One table drives the key handler, the help overlay and the on-screen buttons.
 //
-// Rotation signs follow the engine (engine/src/ships.rs update_attitude): the inputs are an angular
-// acceleration about the ship's +X/+Y/+Z axes by the right-hand rule, so with +Z forward, +Y up and
-// +X right, pitch +1 swings the nose toward −Y (down), yaw +1 toward +X (right), roll +1 lifts the
-// right wing (roll left). Change ROTATION_SIGN if the server ever flips a convention.
-export const ROTATION_SIGN = { pitchUp: -1, yawLeft: -1, rollLeft: 1 } as const;
+// Rotation signs follow the engine (engine/src/ships.rs update_attitude): the inputs are angular
+// accelerations about the ship's +X/+Y/+Z axes, positive by the right-hand rule. The ship frame is
+// right-handed with +Z forward and +Y up, so +X points to the pilot's LEFT (up × forward), and:
+// pitch +1 swings the nose toward −Y (down), yaw +1 toward +X (left), roll +1 turns +Y toward −X
+// (clockwise from the pilot's seat: roll right). The e2e test "rotation keys turn the view the way
+// their labels say" checks this against the server. Change ROTATION_SIGN if the server ever flips
+// a convention.
+export const ROTATION_SIGN = { pitchUp: -1, yawLeft: 1, rollLeft: -1 } as const;
 
 export type Action =
   | "throttle_up"

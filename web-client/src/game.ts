@@ -53,7 +53,6 @@ export class Game {
   private prediction: Prediction | null = null;
   private predictionTimer: ReturnType<typeof setInterval> | null = null;
   private predictionError: string | null = null;
-  private predictionTimeOffset = 0;
   private frames = 0;
   private fpsAt = now();
   private fps = 0;
@@ -96,6 +95,15 @@ export class Game {
       }),
       /** What the last frame showed: your ship relative to its dominant body (m, m/s), and when. */
       shown: () => this.lastShown,
+      /** Your ship's model on the canvas (CSS px) in the chase view, or null. */
+      ownShipRect: () => this.view.ownShipScreenRect(),
+      /** Light on your ship: the share of the Sun's disc it sees, planetshine (fraction of sunlight). */
+      light: () => ({ sunlit: this.view.ownSunlight, planetshine: this.view.planetshine }),
+      /** Leaves your ship out of the chase view (true) or puts it back (false). */
+      hideOwnShip: (hide: boolean) => void (this.view.hideOwnShip = hide),
+      /** The camera's forward/right/up (world, unit), and where a world direction lands on the canvas. */
+      cameraAxes: () => this.view.cameraAxes(),
+      project: (dir: Vec3) => this.view.projectDirection(dir),
     };
   }
 
@@ -318,10 +326,6 @@ export class Game {
       const p = await api.prediction(this.session.token, this.ownId, Math.round(horizon), 180);
       if (this.disposed) return;
       this.prediction = p;
-      // Point times: absolute game time, or seconds from now — the protocol's example does not
-      // say. A first point earlier than now can only be relative: then add the current game time.
-      const nowGame = this.gameNow();
-      this.predictionTimeOffset = p.points.length && nowGame !== null && p.points[0].time < nowGame - 1e-6 ? nowGame : 0;
       this.predictionError = null;
       this.view.setPrediction(p.reference_body, p.points.map((q) => q.relative_position));
     } catch (e) {
@@ -630,9 +634,10 @@ export class Game {
     const bv = bodyVel.get(p.reference_body);
     const gm = this.catalog.get(p.reference_body)?.gm;
     if (!bp || !bv || !gm) return null;
-    const from = p.points.findIndex((q) => q.time + this.predictionTimeOffset > t0);
+    // Point times are absolute game time (the first point is the ship when the server predicted).
+    const from = p.points.findIndex((q) => q.time > t0);
     if (from < 0) return { points: [], from: p.points.length };
-    const span = p.points[from].time + this.predictionTimeOffset - t0;
+    const span = p.points[from].time - t0;
     const steps = 24;
     const substeps = 4;
     const h = span / (steps * substeps);

@@ -3,6 +3,7 @@
 // (whose GPU maths is float32). A logarithmic depth buffer covers metres to the outer planets.
 import * as THREE from "three";
 import { CSS2DObject, CSS2DRenderer } from "three/addons/renderers/CSS2DRenderer.js";
+import { planetshine, sunVisibility, type Sphere } from "./math/light";
 import { findStar } from "./math/soi";
 import type { BodyCatalog, Quat, Vec3 } from "./types";
 
@@ -238,7 +239,7 @@ export function isSoftwareRenderer(): boolean {
   }
 }
 
-/** A thin glowing shell (Fresnel rim, brighter on the day side) for bodies with an atmosphere. */
+/** A thin glowing shell (Fresnel rim, bright on the day side, faint at night) for bodies with an atmosphere. */
 function atmosphereMaterial(color: number): THREE.ShaderMaterial {
   return new THREE.ShaderMaterial({
     uniforms: { glow: { value: new THREE.Color(color) }, sunView: { value: new THREE.Vector3(0, 0, 1) } },
@@ -265,13 +266,53 @@ function atmosphereMaterial(color: number): THREE.ShaderMaterial {
         #include <logdepthbuf_fragment>
         float rim = pow(1.0 - abs(dot(vNormal, vView)), 2.5);
         float day = smoothstep(-0.35, 0.4, dot(vNormal, sunView));
-        gl_FragColor = vec4(glow * rim * (0.08 + 1.4 * day), rim);
+        // A faint glow on the night side too (airglow), so the limb shows against space.
+        gl_FragColor = vec4(glow * rim * (0.16 + 1.4 * day), rim);
       }`,
     transparent: true,
     blending: THREE.AdditiveBlending,
     depthWrite: false,
   });
 }
+
+/**
+ * Scales a material's direct light by how much of the Sun the object sees (0 in a planet's
+ * shadow). The Sun is the scene's only direct light; the fill (starlight, planetshine) is
+ * indirect and stays. `uniform` for one object, or null for an instanced mesh with a per-instance
+ * `instanceSunVisibility` attribute.
+ */
+function eclipsable<M extends THREE.MeshStandardMaterial>(mat: M, uniform: { value: number } | null): M {
+  mat.onBeforeCompile = (shader) => {
+    if (uniform) {
+      shader.uniforms.sunVisibility = uniform;
+      shader.fragmentShader = `uniform float sunVisibility;\n${shader.fragmentShader}`;
+    } else {
+      shader.vertexShader = `attribute float instanceSunVisibility;\nvarying float sunVisibility;\n${shader.vertexShader}`.replace(
+        "#include <begin_vertex>",
+        "#include <begin_vertex>\n\tsunVisibility = instanceSunVisibility;",
+      );
+      shader.fragmentShader = `varying float sunVisibility;\n${shader.fragmentShader}`;
+    }
+    shader.fragmentShader = shader.fragmentShader.replace(
+      "#include <lights_fragment_end>",
+      "#include <lights_fragment_end>\n\treflectedLight.directDiffuse *= sunVisibility;\n\treflectedLight.directSpecular *= sunVisibility;",
+    );
+  };
+  mat.customProgramCacheKey = () => (uniform ? "eclipse-uniform" : "eclipse-instanced");
+  return mat;
+}
+
+/** The Sun's light: a point light without falloff (every planet lit as brightly as the Earth). */
+const SUN_INTENSITY = 2.4;
+/**
+ * Starlight: the faint fill every surface gets from the sky, so the night side of a planet and a
+ * ship in its shadow stay readable (a real sky is darker; a game needs to see).
+ */
+const STARLIGHT = new THREE.Color(0x7f93bd).multiplyScalar(0.7);
+/** What is left of the starlight from a planet's side: it hides the sky there. */
+const PLANET_SIDE_STARLIGHT = 0.3;
+/** Bond albedo used for planetshine (Earth ≈ 0.3; the catalogue has no albedo). */
+const PLANET_ALBEDO = 0.3;
 
 const ATMOSPHERES: Record<string, number> = { Earth: 0x5aa8ff, Venus: 0xffe2a8, Mars: 0xff9a6a, Titan: 0xffb45a, Jupiter: 0xf2d9b0, Saturn: 0xf5e6b8, Uranus: 0xa8f0ff, Neptune: 0x6f9bff };
 
@@ -304,7 +345,16 @@ export class SpaceView {
 
   private bodies = new Map<string, BodyObj>();
   private starName: string | null = null;
-  private sunLight = new THREE.PointLight(0xfff6e8, 2.4, 0, 0);
+  private sunLight = new THREE.PointLight(0xfff6e8, SUN_INTENSITY, 0, 0);
+  /**
+   * The fill: starlight from every direction (sky colour) plus, near a planet, the sunlight it
+   * reflects (ground colour, from the planet's side; updated every frame).
+   */
+  private fill = new THREE.HemisphereLight(STARLIGHT, STARLIGHT, 1);
+  /** How much of the Sun your ship sees (shared by its materials). */
+  private ownSunVisibility = { value: 1 };
+  private ownSunlit = 1;
+  private ownHull: THREE.Mesh[] = [];
   private sunGlow: THREE.Mesh;
   private stars: THREE.Points;
   private ownShip: THREE.Group;
@@ -333,7 +383,7 @@ export class SpaceView {
     container.appendChild(this.labels.domElement);
 
     this.scene.background = new THREE.Color(0x01020a);
-    this.scene.add(new THREE.AmbientLight(0x8090b0, 0.22));
+    this.scene.add(this.fill);
     this.scene.add(this.sunLight);
 
     this.stars = this.makeStars();
@@ -354,11 +404,26 @@ export class SpaceView {
 
     // Your ship.
     this.ownShip = new THREE.Group();
-    const hullMat = new THREE.MeshStandardMaterial({ color: 0xc9d2de, metalness: 0.55, roughness: 0.4, emissive: 0x0b1018 });
-    const accentMat = new THREE.MeshStandardMaterial({ color: 0xff8a1f, metalness: 0.3, roughness: 0.5, emissive: 0x2a0e00 });
-    const nozzleMat = new THREE.MeshStandardMaterial({ color: 0x30343a, metalness: 0.8, roughness: 0.3, side: THREE.DoubleSide });
+    // Painted more than polished (without an environment map a metal only shows the Sun), with
+    // a little glow of its own (panel and flood lights) for the night side.
+    const sv = this.ownSunVisibility;
+    const hullMat = eclipsable(new THREE.MeshStandardMaterial({ color: 0xc9d2de, metalness: 0.3, roughness: 0.45, emissive: 0x1a2230 }), sv);
+    const accentMat = eclipsable(new THREE.MeshStandardMaterial({ color: 0xff8a1f, metalness: 0.2, roughness: 0.55, emissive: 0x3a1400 }), sv);
+    const nozzleMat = eclipsable(new THREE.MeshStandardMaterial({ color: 0x4a4f58, metalness: 0.6, roughness: 0.35, emissive: 0x0c0f14, side: THREE.DoubleSide }), sv);
     const mats = [hullMat, hullMat, accentMat, accentMat, nozzleMat];
-    shipGeometry().forEach((g, i) => this.ownShip.add(new THREE.Mesh(g, mats[i])));
+    shipGeometry().forEach((g, i) => {
+      const mesh = new THREE.Mesh(g, mats[i]);
+      this.ownHull.push(mesh);
+      this.ownShip.add(mesh);
+    });
+    // Navigation lights on the wing tips: red to port (the pilot's left, the ship's +X: the frame
+    // is right-handed with +Z forward and +Y up), green to starboard.
+    const navGeo = new THREE.SphereGeometry(0.35, 8, 6);
+    for (const [x, color] of [[10.2, 0xff2a2a], [-10.2, 0x2aff5a]] as const) {
+      const light = new THREE.Mesh(navGeo, new THREE.MeshBasicMaterial({ color }));
+      light.position.set(x, -0.8, -5);
+      this.ownShip.add(light);
+    }
     const flameGeo = new THREE.ConeGeometry(2.1, 1, 16, 1, true);
     flameGeo.rotateX(-Math.PI / 2);
     flameGeo.translate(0, 0, -0.5);
@@ -379,9 +444,10 @@ export class SpaceView {
     // Everyone else's ships: one instanced mesh.
     this.otherShips = new THREE.InstancedMesh(
       mergedShipGeometry(),
-      new THREE.MeshStandardMaterial({ color: 0x9fb4d0, metalness: 0.5, roughness: 0.45, emissive: 0x0a1420 }),
+      eclipsable(new THREE.MeshStandardMaterial({ color: 0x9fb4d0, metalness: 0.3, roughness: 0.5, emissive: 0x0a1420 }), null),
       MAX_SHIP_INSTANCES,
     );
+    this.otherShips.geometry.setAttribute("instanceSunVisibility", new THREE.InstancedBufferAttribute(new Float32Array(MAX_SHIP_INSTANCES).fill(1), 1));
     this.otherShips.count = 0;
     this.otherShips.frustumCulled = false;
     this.scene.add(this.otherShips);
@@ -656,6 +722,18 @@ export class SpaceView {
         glowAt = true;
       }
     }
+    // Sunlight and the fill, from the true sizes (exaggerated bodies cast no bigger shadows).
+    const sunPos = this.starName ? f.bodies.get(this.starName) : undefined;
+    const sun: Sphere | null = sunPos ? { position: sunPos, radius: this.bodies.get(this.starName!)!.catalog.radius } : null;
+    const casters: (Sphere & { obj: BodyObj })[] = [];
+    for (const [name, b] of this.bodies) {
+      const p = f.bodies.get(name);
+      if (p && name !== this.starName) casters.push({ position: p, radius: b.catalog.radius, obj: b });
+    }
+    this.ownSunlit = f.own && sun ? sunVisibility(f.own.position, sun, casters) : 1;
+    this.ownSunVisibility.value = this.ownSunlit;
+    this.updateFill(map ? null : (f.own?.position ?? null), sun, casters);
+
     // Labels only for bodies big enough to matter from here (moons declutter in the map).
     const camDist = map ? this.map.distance : 0;
     for (const b of this.bodies.values()) {
@@ -713,15 +791,18 @@ export class SpaceView {
       const t = f.own.throttle;
       this.flame.visible = t > 0.001;
       this.flame.scale.set(0.6 + 0.4 * t, 0.6 + 0.4 * t, 6 + 26 * t * (0.9 + 0.1 * Math.sin(performance.now() / 40)));
-      this.ownShip.visible = this.mode === "chase";
+      this.ownInView = this.mode === "chase";
+      this.ownShip.visible = this.ownInView && !this.hideOwnShip;
       this.ownLabel.visible = map;
       this.ownLabel.position.copy(this.ownShip.position);
     } else {
+      this.ownInView = false;
       this.ownShip.visible = false;
       this.ownLabel.visible = false;
     }
 
     // Other ships.
+    const sunAttr = this.otherShips.geometry.getAttribute("instanceSunVisibility") as THREE.InstancedBufferAttribute;
     let n = 0;
     const seen = new Set<string>();
     for (const s of f.ships) {
@@ -732,6 +813,7 @@ export class SpaceView {
       // The beacon sits on top of the fin, clear of the hull.
       const top = BEACON_OFFSET.clone().applyQuaternion(tmpQ).multiplyScalar(k).add(tmpV);
       (this.beacons.geometry.getAttribute("position").array as Float32Array).set([top.x, top.y, top.z], n * 3);
+      sunAttr.setX(n, sun ? sunVisibility(s.position, sun, casters) : 1);
       this.otherShips.setMatrixAt(n++, tmpM);
       // In a zoomed-out map ship names would pile up on their planet: only the target keeps one.
       if (s.target || (s.label && !(map && this.map.distance > 5e8))) {
@@ -755,6 +837,7 @@ export class SpaceView {
     }
     this.otherShips.count = n;
     this.otherShips.instanceMatrix.needsUpdate = true;
+    sunAttr.needsUpdate = true;
     this.beacons.geometry.setDrawRange(0, n);
     this.beacons.geometry.getAttribute("position").needsUpdate = true;
     for (const [id, l] of this.shipLabels) {
@@ -782,6 +865,98 @@ export class SpaceView {
     }
     this.renderer.render(this.scene, cam);
     this.labels.render(this.scene, cam);
+  }
+
+  /**
+   * The fill light, a hemisphere light around the body that fills most of the sky seen from
+   * `viewpoint` (your ship; in the map there is none, and the fill is plain starlight). Sky
+   * colour: starlight. Ground colour (that body's side): the starlight it does not hide, plus
+   * the sunlight it reflects (planetshine, in its tint) — dark over the night side, so a ship in
+   * the shadow is still shaded top to bottom.
+   */
+  private updateFill(viewpoint: Vec3 | null, sun: Sphere | null, casters: (Sphere & { obj: BodyObj })[]): void {
+    this.fill.color.copy(STARLIGHT);
+    this.fill.groundColor.copy(STARLIGHT);
+    this.planetshine = 0;
+    if (!viewpoint || !sun) return;
+    // The body that fills most of the sky: it hides stars and reflects sunlight.
+    let best: (Sphere & { obj: BodyObj }) | null = null;
+    let size = 0;
+    for (const c of casters) {
+      const d = Math.hypot(viewpoint[0] - c.position[0], viewpoint[1] - c.position[1], viewpoint[2] - c.position[2]);
+      const solid = Math.min(1, (c.radius / Math.max(d, c.radius)) ** 2);
+      if (solid > size) {
+        size = solid;
+        best = c;
+      }
+    }
+    if (!best) return;
+    this.fill.position.set(viewpoint[0] - best.position[0], viewpoint[1] - best.position[1], viewpoint[2] - best.position[2]).normalize();
+    this.fill.groundColor.multiplyScalar(1 - (1 - PLANET_SIDE_STARLIGHT) * size);
+    const shine = (this.planetshine = planetshine(viewpoint, best, sun.position, PLANET_ALBEDO));
+    if (shine <= 0) return;
+    // The planet's colour, normalised to unit luminance and whitened (clouds, haze).
+    const tint = new THREE.Color(best.obj.catalog.color || 0xffffff);
+    const lum = Math.max(0.05, 0.2126 * tint.r + 0.7152 * tint.g + 0.0722 * tint.b);
+    tint.multiplyScalar(1 / lum).lerp(new THREE.Color(1, 1, 1), 0.5);
+    this.fill.groundColor.add(tint.multiplyScalar(shine * SUN_INTENSITY));
+  }
+
+  /** Test/debug switch: leave your ship out of the chase view (to see which pixels are the ship). */
+  hideOwnShip = false;
+  /** Whether the last frame had your ship in view (chase camera), drawn or hidden. */
+  private ownInView = false;
+
+  /** The camera's forward, right and up directions (world, unit) in the last frame. */
+  cameraAxes(): { forward: Vec3; right: Vec3; up: Vec3 } {
+    const q = this.camera.quaternion;
+    const axis = (x: number, y: number, z: number): Vec3 => {
+      const v = new THREE.Vector3(x, y, z).applyQuaternion(q);
+      return [v.x, v.y, v.z];
+    };
+    return { forward: axis(0, 0, -1), right: axis(1, 0, 0), up: axis(0, 1, 0) };
+  }
+
+  /** Planetshine on your ship this frame, as a fraction of direct sunlight (0 in the map). */
+  planetshine = 0;
+
+  /** How much of the Sun's disc your ship sees: 1 in sunlight, 0 in a planet's shadow. */
+  get ownSunlight(): number {
+    return this.ownSunlit;
+  }
+
+  /**
+   * Where your ship's model is on the canvas this frame, in CSS pixels (clamped to the canvas), or
+   * null when it is not drawn (cockpit, map) or behind the camera. For tests and debugging.
+   */
+  ownShipScreenRect(): { x: number; y: number; width: number; height: number } | null {
+    if (!this.ownInView) return null;
+    const w = this.renderer.domElement.clientWidth;
+    const h = this.renderer.domElement.clientHeight;
+    const box = new THREE.Box3();
+    this.ownShip.updateMatrixWorld(true);
+    for (const m of this.ownHull) box.expandByObject(m);
+    if (box.isEmpty()) return null;
+    let x0 = Infinity;
+    let y0 = Infinity;
+    let x1 = -Infinity;
+    let y1 = -Infinity;
+    const camInv = this.camera.matrixWorldInverse;
+    for (let i = 0; i < 8; i++) {
+      tmpV.set(i & 1 ? box.max.x : box.min.x, i & 2 ? box.max.y : box.min.y, i & 4 ? box.max.z : box.min.z);
+      if (tmpV.clone().applyMatrix4(camInv).z >= -this.camera.near) return null; // behind the camera
+      tmpV.project(this.camera);
+      x0 = Math.min(x0, ((tmpV.x + 1) / 2) * w);
+      x1 = Math.max(x1, ((tmpV.x + 1) / 2) * w);
+      y0 = Math.min(y0, ((1 - tmpV.y) / 2) * h);
+      y1 = Math.max(y1, ((1 - tmpV.y) / 2) * h);
+    }
+    x0 = Math.max(0, x0);
+    y0 = Math.max(0, y0);
+    x1 = Math.min(w, x1);
+    y1 = Math.min(h, y1);
+    if (x1 <= x0 || y1 <= y0) return null;
+    return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
   }
 
   private chaseQ = new THREE.Quaternion(0, 0, 0, 0);

@@ -1,7 +1,8 @@
 // Shared e2e plumbing: start the server under test (the real `galaxy` binary or the fake
-// gateway), wait for /livez, launch Debian's chromium through playwright-core, and judge pixels.
+// gateway) behind a TCP proxy that can cut the network, wait for /livez, launch Debian's chromium
+// through playwright-core, and judge pixels.
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,9 +36,10 @@ export async function freePort() {
   });
 }
 
-/** Which server: "fake" (the component-test gateway), or a command line (default: the real binary). */
+/** Which server: "fake" (the component-test gateway), or a command line (default: the real binary, release or else debug). */
 export function serverKind() {
-  const cmd = process.env.GALAXY_E2E_SERVER_CMD ?? resolve(clientDir, "..", "target", "release", "galaxy");
+  const built = ["release", "debug"].map((p) => resolve(clientDir, "..", "target", p, "galaxy"));
+  const cmd = process.env.GALAXY_E2E_SERVER_CMD ?? built.find((f) => existsSync(f)) ?? built[0];
   return cmd === "fake" ? { fake: true, cmd: `${JSON.stringify(process.execPath)} ${JSON.stringify(join(clientDir, "test", "fake-gateway.mjs"))}` } : { fake: false, cmd };
 }
 
@@ -46,7 +48,8 @@ export async function startServer() {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   if (!existsSync(join(distDir, "index.html"))) throw new Error(`no build in ${distDir}: run npm run build first`);
-  const env = { ...process.env, GALAXY_HTTP_ADDR: `127.0.0.1:${port}`, GALAXY_WEB_ROOT: distDir };
+  // GALAXY_GRPC_BASE_PORT=0: the real binary's internal services take free ports too.
+  const env = { GALAXY_GRPC_BASE_PORT: "0", ...process.env, GALAXY_HTTP_ADDR: `127.0.0.1:${port}`, GALAXY_WEB_ROOT: distDir };
   const child = spawn(kind.cmd, { shell: true, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let log = "";
   const keep = (d) => {
@@ -72,7 +75,71 @@ export async function startServer() {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { base, port, fake: kind.fake, child, log: () => log, stop: () => stopProcess(child) };
+  const proxy = await startProxy(port);
+  return {
+    /** The server itself (for the test's own requests). */
+    base,
+    port,
+    /** What the browser loads: the proxy in front of the server. */
+    pageBase: proxy.base,
+    /** Cuts the browser's network: resets every connection and refuses new ones for `refuseMs`. */
+    dropNetwork: (refuseMs) => proxy.drop(refuseMs),
+    fake: kind.fake,
+    child,
+    log: () => log,
+    stop: () => {
+      proxy.close();
+      stopProcess(child);
+    },
+  };
+}
+
+/**
+ * A TCP proxy on a free port in front of 127.0.0.1:`targetPort`. The browser talks to the server
+ * through it, so a test can take the network away — `drop(ms)` resets every open connection (the
+ * page sees its WebSocket die with 1006, the server sees the peer vanish) and resets new ones for
+ * `ms` — with either server, without hooks in the server or the client.
+ */
+export async function startProxy(targetPort) {
+  const open = new Set();
+  let refuseUntil = 0;
+  const kill = (s) => (s.resetAndDestroy ? s.resetAndDestroy() : s.destroy());
+  const server = createServer((client) => {
+    if (Date.now() < refuseUntil) return kill(client);
+    const upstream = connect(targetPort, "127.0.0.1");
+    open.add(client);
+    open.add(upstream);
+    const done = () => {
+      for (const s of [client, upstream]) {
+        open.delete(s);
+        if (!s.destroyed) s.destroy();
+      }
+    };
+    for (const s of [client, upstream]) {
+      s.on("error", done);
+      s.on("close", done);
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise((ok, fail) => {
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", ok);
+  });
+  const { port } = server.address();
+  return {
+    base: `http://127.0.0.1:${port}`,
+    port,
+    drop(refuseMs = 0) {
+      refuseUntil = Date.now() + refuseMs;
+      for (const s of [...open]) kill(s);
+      open.clear();
+    },
+    close() {
+      for (const s of [...open]) s.destroy();
+      server.close();
+    },
+  };
 }
 
 function stopProcess(child) {
@@ -126,6 +193,53 @@ export async function pixelStats(browser, png) {
       }
       return { width: c.width, height: c.height, distinct: colours.size, litFraction: lit / (d.length / 4) };
     }, png.toString("base64"));
+  } finally {
+    await page.close();
+  }
+}
+
+/**
+ * Which pixels of a screenshot are your ship, from two screenshots of the same frame region —
+ * `withShip` and `withoutShip` (the ship hidden) — within `rect` (the ship's box on the canvas):
+ * a pixel is the ship's when the two differ by more than 30 (sum of |ΔR|+|ΔG|+|ΔB|). Returns the
+ * box's area, how many pixels are the ship's, and their luminance (0..255, Rec. 709) median and
+ * 10th/90th percentiles in `withShip`.
+ */
+export async function shipPixelStats(browser, withShip, withoutShip, rect) {
+  const page = await browser.newPage();
+  try {
+    return await page.evaluate(
+      async ({ a, b, rect }) => {
+        const decode = async (b64) => {
+          const img = new Image();
+          img.src = `data:image/png;base64,${b64}`;
+          await img.decode();
+          const c = document.createElement("canvas");
+          c.width = img.width;
+          c.height = img.height;
+          const ctx = c.getContext("2d");
+          ctx.drawImage(img, 0, 0);
+          return ctx.getImageData(0, 0, c.width, c.height);
+        };
+        const [A, B] = [await decode(a), await decode(b)];
+        const x0 = Math.max(0, Math.floor(rect.x));
+        const y0 = Math.max(0, Math.floor(rect.y));
+        const x1 = Math.min(A.width, Math.ceil(rect.x + rect.width));
+        const y1 = Math.min(A.height, Math.ceil(rect.y + rect.height));
+        const lum = [];
+        for (let y = y0; y < y1; y++) {
+          for (let x = x0; x < x1; x++) {
+            const i = (y * A.width + x) * 4;
+            const d = Math.abs(A.data[i] - B.data[i]) + Math.abs(A.data[i + 1] - B.data[i + 1]) + Math.abs(A.data[i + 2] - B.data[i + 2]);
+            if (d > 30) lum.push(0.2126 * A.data[i] + 0.7152 * A.data[i + 1] + 0.0722 * A.data[i + 2]);
+          }
+        }
+        lum.sort((p, q) => p - q);
+        const q = (f) => (lum.length ? lum[Math.min(lum.length - 1, Math.floor(f * lum.length))] : 0);
+        return { area: Math.max(0, x1 - x0) * Math.max(0, y1 - y0), shipPixels: lum.length, p10: q(0.1), median: q(0.5), p90: q(0.9) };
+      },
+      { a: withShip.toString("base64"), b: withoutShip.toString("base64"), rect },
+    );
   } finally {
     await page.close();
   }
