@@ -274,7 +274,7 @@ impl std::fmt::Debug for PostgresConfig {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter
             .debug_struct("PostgresConfig")
-            .field("url", &redact_password(&self.url))
+            .field("url", &redact_password(&self.url, postgres_password(&self.url)))
             .field("pool_max_size", &self.pool_max_size)
             .field("connect_timeout", &self.connect_timeout)
             .field("pool_wait_timeout", &self.pool_wait_timeout)
@@ -343,7 +343,7 @@ impl std::fmt::Debug for RedisConfig {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter
             .debug_struct("RedisConfig")
-            .field("url", &redact_password(&self.url))
+            .field("url", &redact_password(&self.url, redis_password(&self.url)))
             .field("key_prefix", &self.key_prefix)
             .field("connect_timeout", &self.connect_timeout)
             .field("command_timeout", &self.command_timeout)
@@ -373,9 +373,30 @@ fn validate_key_prefix(prefix: &str) -> Result<(), ConfigError> {
     }
 }
 
+/// The password tokio-postgres would read from `url`, if it parses.
+fn postgres_password(url: &str) -> Option<String> {
+    let config = tokio_postgres::Config::from_str(url).ok()?;
+    config.get_password().map(|password| String::from_utf8_lossy(password).into_owned())
+}
+
+/// The password fred would read from `url`, if it parses.
+fn redis_password(url: &str) -> Option<String> {
+    fred::types::config::Config::from_url(url).ok()?.password.map(|password| password.to_string())
+}
+
 /// `scheme://user:secret@host/...?password=secret` → `scheme://user:***@host/...?password=***`;
-/// anything else unchanged.
-fn redact_password(url: &str) -> String {
+/// anything else unchanged. `driver_password` is what the driver itself reads from the URL:
+/// wherever the parse above misses it, it is hidden too.
+fn redact_password(url: &str, driver_password: Option<String>) -> String {
+    let redacted = redact_password_fields(url);
+    match driver_password {
+        // Short ones would mask parts of host and database names that merely contain them.
+        Some(password) if password.chars().count() >= 4 => redacted.replace(&password, "***"),
+        _ => redacted,
+    }
+}
+
+fn redact_password_fields(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
@@ -385,15 +406,18 @@ fn redact_password(url: &str) -> String {
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let at = rest[..authority_end].rfind('@').or_else(|| rest.find('@')).unwrap_or(0);
     let (user_info, host_onwards) = rest.split_at(at);
-    let rest = match user_info.split_once(':') {
-        Some((user, _password)) => format!("{user}:***{host_onwards}"),
-        None => rest.to_owned(),
+    let user_info = match user_info.split_once(':') {
+        Some((user, _password)) => format!("{user}:***"),
+        None => user_info.to_owned(),
     };
     // tokio-postgres also takes the password from a `password` query parameter, whose key it
-    // percent-decodes first: hide that value, and the value of any key with a '%' in it.
-    let Some((before_query, query)) = rest.split_once('?') else {
-        return format!("{scheme}://{rest}");
+    // percent-decodes first: hide that value, and the value of any key with a '%' in it. The
+    // query starts after the credentials: a '?' inside the user name is not one (found by
+    // fuzz/storage_config).
+    let Some((before_query, query)) = host_onwards.split_once('?') else {
+        return format!("{scheme}://{user_info}{host_onwards}");
     };
+    let before_query = format!("{user_info}{before_query}");
     let parameters: Vec<String> = query
         .split('&')
         .map(|parameter| match parameter.split_once('=') {
@@ -511,5 +535,12 @@ mod tests {
         }
         let printed = format!("{:?}", PostgresConfig::new("postgres://u:p@db/galaxy?sslmode=require&password=x"));
         assert!(printed.contains("postgres://u:***@db/galaxy?sslmode=require&password=***"), "{printed}");
+    }
+
+    #[test]
+    fn a_question_mark_in_the_user_name_does_not_hide_the_password_parameter() {
+        let url = "postgresql://user?connect_timeout=1:secret@localhost/galaxy?password=hunter22";
+        let printed = format!("{:?}", PostgresConfig::new(url));
+        assert!(!printed.contains("secret") && !printed.contains("hunter22"), "{printed}");
     }
 }
