@@ -25,13 +25,16 @@ pub struct SingletonLock {
     tasks: [JoinHandle<()>; 2],
 }
 
-impl SingletonLock {
-    pub(crate) async fn acquire(
-        config: &tokio_postgres::Config,
-        key: i64,
-        poll_interval: Duration,
-        query_timeout: Duration,
-    ) -> Result<SingletonLock, StorageError> {
+/// A connection of the lock's own, and what tells of its end.
+struct LockConnection {
+    client: Client,
+    connection_task: JoinHandle<()>,
+    lost_sender: watch::Sender<bool>,
+    lost: watch::Receiver<bool>,
+}
+
+impl LockConnection {
+    async fn open(config: &tokio_postgres::Config) -> Result<LockConnection, StorageError> {
         let (client, connection) = config.connect(NoTls).await.map_err(|error| error::from_postgres(&error))?;
         let (lost_sender, lost) = watch::channel(false);
         let connection_lost = lost_sender.clone();
@@ -40,31 +43,60 @@ impl SingletonLock {
             let _ = connection.await;
             let _ = connection_lost.send(true);
         });
-        loop {
-            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&key];
-            let attempt =
-                tokio::time::timeout(query_timeout, client.query_one("SELECT pg_try_advisory_lock($1)", &params));
-            match attempt.await {
-                Ok(Ok(row)) => {
-                    let acquired: bool = row.try_get(0).map_err(|error| error::from_postgres(&error))?;
-                    if acquired {
-                        break;
-                    }
-                }
-                Ok(Err(error)) => {
-                    connection_task.abort();
-                    return Err(error::from_postgres(&error));
-                }
-                Err(_elapsed) => {
-                    connection_task.abort();
-                    return Err(StorageError::timed_out("acquiring the singleton lock", query_timeout));
-                }
-            }
+        Ok(LockConnection { client, connection_task, lost_sender, lost })
+    }
+
+    /// One `pg_try_advisory_lock`; on an error the connection is closed.
+    async fn try_lock(&self, key: i64, query_timeout: Duration) -> Result<bool, StorageError> {
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&key];
+        let attempt =
+            tokio::time::timeout(query_timeout, self.client.query_one("SELECT pg_try_advisory_lock($1)", &params));
+        let acquired = match attempt.await {
+            Ok(Ok(row)) => row.try_get::<_, bool>(0).map_err(|error| error::from_postgres(&error)),
+            Ok(Err(error)) => Err(error::from_postgres(&error)),
+            Err(_elapsed) => Err(StorageError::timed_out("acquiring the singleton lock", query_timeout)),
+        };
+        if acquired.is_err() {
+            self.connection_task.abort();
+        }
+        acquired
+    }
+
+    fn into_lock(self, key: i64, query_timeout: Duration) -> SingletonLock {
+        let client = Arc::new(self.client);
+        let heartbeat_task = tokio::spawn(heartbeat(Arc::clone(&client), self.lost_sender, query_timeout));
+        SingletonLock { key, _client: client, lost: self.lost, tasks: [self.connection_task, heartbeat_task] }
+    }
+}
+
+impl SingletonLock {
+    pub(crate) async fn acquire(
+        config: &tokio_postgres::Config,
+        key: i64,
+        poll_interval: Duration,
+        query_timeout: Duration,
+    ) -> Result<SingletonLock, StorageError> {
+        let connection = LockConnection::open(config).await?;
+        while !connection.try_lock(key, query_timeout).await? {
             tokio::time::sleep(poll_interval).await;
         }
-        let client = Arc::new(client);
-        let heartbeat_task = tokio::spawn(heartbeat(Arc::clone(&client), lost_sender, query_timeout));
-        Ok(SingletonLock { key, _client: client, lost, tasks: [connection_task, heartbeat_task] })
+        Ok(connection.into_lock(key, query_timeout))
+    }
+
+    /// One attempt: `Ok(None)` when another session holds the lock (the attempt's connection is
+    /// closed again).
+    pub(crate) async fn try_acquire(
+        config: &tokio_postgres::Config,
+        key: i64,
+        query_timeout: Duration,
+    ) -> Result<Option<SingletonLock>, StorageError> {
+        let connection = LockConnection::open(config).await?;
+        if connection.try_lock(key, query_timeout).await? {
+            Ok(Some(connection.into_lock(key, query_timeout)))
+        } else {
+            connection.connection_task.abort();
+            Ok(None)
+        }
     }
 
     /// The advisory lock key.

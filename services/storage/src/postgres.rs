@@ -141,6 +141,13 @@ impl PostgresStore {
         SingletonLock::acquire(&self.connection_config, key, poll_interval, self.query_timeout).await
     }
 
+    /// One attempt at the advisory lock `key`: `Ok(None)` when another session holds it, an
+    /// error when PostgreSQL cannot be asked (a holder that lost its connection tells the two apart:
+    /// someone else took over, or nobody can).
+    pub async fn try_singleton_lock(&self, key: i64) -> Result<Option<SingletonLock>, StorageError> {
+        SingletonLock::try_acquire(&self.connection_config, key, self.query_timeout).await
+    }
+
     /// Checks PostgreSQL answers (for readiness probes).
     pub async fn ping(&self) -> Result<(), StorageError> {
         self.run("ping", async |client| client.simple_query("SELECT 1").await.map(|_| ()).map_err(db)).await

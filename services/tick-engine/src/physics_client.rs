@@ -38,7 +38,18 @@ impl TickTarget for GrpcPhysics {
                     momentum_drift: response.momentum_drift,
                 })
             }
-            Err(status) => Err(TickError { tick, reason: format!("{}: {}", status.code(), status.message()) }),
+            Err(status) => {
+                // A refusal because physics is past this number: say where physics stands.
+                let physics_last = if status.code() == tonic::Code::FailedPrecondition {
+                    match self.client.get_world_status(v1::GetWorldStatusRequest {}).await {
+                        Ok(world) => Some((world.get_ref().tick, world.get_ref().game_time)),
+                        Err(_) => None,
+                    }
+                } else {
+                    None
+                };
+                Err(TickError { tick, reason: format!("{}: {}", status.code(), status.message()), physics_last })
+            }
         }
     }
 
@@ -48,9 +59,11 @@ impl TickTarget for GrpcPhysics {
                 let response = response.into_inner();
                 Ok(SnapshotTaken { snapshot_id: response.snapshot_id, tick: response.tick })
             }
-            Err(status) => {
-                Err(TickError { tick: 0, reason: format!("snapshot: {}: {}", status.code(), status.message()) })
-            }
+            Err(status) => Err(TickError {
+                tick: 0,
+                reason: format!("snapshot: {}: {}", status.code(), status.message()),
+                physics_last: None,
+            }),
         }
     }
 }

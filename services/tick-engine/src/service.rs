@@ -10,7 +10,7 @@ use std::time::Duration;
 use galaxy_proto::v1::physics_client::PhysicsClient;
 use galaxy_proto::v1::tick_engine_server::TickEngine;
 use galaxy_proto::{convert, v1};
-use galaxy_storage::{Database, EventBus, StorageError};
+use galaxy_storage::{Database, EventBus, PostgresStore, SingletonLock, StorageError};
 use tokio::sync::watch;
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
@@ -85,17 +85,19 @@ pub enum TickEngineError {
     /// An environment variable is unusable.
     #[error("{0}")]
     Environment(String),
-    /// Another process took over (the lock's connection died): this one must stop ticking.
-    #[error("lost the tick-engine lock")]
+    /// Another process took over (it holds the lock this one lost): this one must stop ticking.
+    #[error("lost the tick-engine lock to another tick-engine")]
     LockLost,
 }
 
 /// Where the control service finds the running loop: `None` while in standby.
 pub type ControlSlot = watch::Receiver<Option<TickControl>>;
 
-/// Runs the tick-engine until `shutdown` resolves. With PostgreSQL it first waits (in standby)
-/// for the singleton lock, so a second tick-engine never produces a tick; the lock's loss stops
-/// the loop at once ([`TickEngineError::LockLost`]). `slot` receives the loop's control handle.
+/// Runs the tick-engine until `shutdown` resolves. With PostgreSQL it first waits (in standby,
+/// also through PostgreSQL outages) for the singleton lock, so a second tick-engine never
+/// produces a tick. If the lock's connection dies the loop goes on while the lock is taken
+/// again; it stops ([`TickEngineError::LockLost`]) once another tick-engine is found holding it.
+/// `slot` receives the loop's control handle.
 pub async fn run_tick_engine(
     physics: PhysicsClient<Channel>,
     bus: EventBus,
@@ -108,9 +110,22 @@ pub async fn run_tick_engine(
     let lock = match &database {
         Database::Postgres(store) => {
             tracing::info!("waiting for the tick-engine lock (another tick-engine may be running)");
+            // NOTE (fault tests): a standby used to exit at the first PostgreSQL error; it now
+            // waits through an outage, like through another holder.
+            let waiting = async {
+                loop {
+                    match store.acquire_singleton_lock(TICK_ENGINE_LOCK_KEY, options.lock_poll_interval).await {
+                        Err(StorageError::Unavailable(reason)) => {
+                            tracing::warn!(%reason, "PostgreSQL unavailable; still waiting for the tick-engine lock");
+                            tokio::time::sleep(options.lock_poll_interval).await;
+                        }
+                        other => return other,
+                    }
+                }
+            };
             tokio::select! {
                 () = &mut shutdown => return Ok(()),
-                lock = store.acquire_singleton_lock(TICK_ENGINE_LOCK_KEY, options.lock_poll_interval) => Some(lock?),
+                lock = waiting => Some(lock?),
             }
         }
         Database::Memory(_) => None,
@@ -133,17 +148,19 @@ pub async fn run_tick_engine(
         _ => (world.tick, world.game_time),
     };
     tracing::info!(last_tick, game_time, "resuming");
-    let sink = StoreTickSink::new(bus, database);
+    let sink = StoreTickSink::new(bus, database.clone());
     let (tick_loop, control) =
         TickLoop::new(GrpcPhysics::new(physics), sink, settings, last_tick, game_time, options.start_paused)?;
     let tick_loop = tick_loop.with_snapshots_every(options.snapshot_every);
     let _ = slot.send(Some(control));
+    // Owns the lock (re-taking it after a connection loss); kept until the loop has stopped.
     let lost = async {
-        match &lock {
-            Some(lock) => lock.lost().await,
-            None => std::future::pending().await,
+        match (lock, &database) {
+            (Some(lock), Database::Postgres(store)) => taken_over(lock, store, options.lock_poll_interval).await,
+            _ => std::future::pending().await,
         }
     };
+    tokio::pin!(lost);
     let (stop_sender, stop_receiver) = tokio::sync::oneshot::channel::<()>();
     let running = tick_loop.run(async move {
         let _ = stop_receiver.await;
@@ -152,14 +169,40 @@ pub async fn run_tick_engine(
     let outcome = tokio::select! {
         () = &mut running => Ok(()),
         () = &mut shutdown => Ok(()),
-        () = lost => Err(TickEngineError::LockLost),
+        () = &mut lost => Err(TickEngineError::LockLost),
     };
-    // Between ticks: the loop finishes the tick in flight, then stops.
+    // Between ticks: the loop finishes the tick in flight, then stops; the lock goes on return.
     let _ = stop_sender.send(());
     running.await;
     let _ = slot.send(None);
-    drop(lock);
     outcome
+}
+
+/// Resolves when another tick-engine holds the lock. The lock's connection dying alone does not
+/// stop the loop: PostgreSQL may simply be unreachable — then nobody else can take the lock
+/// either, and the game must go on. The lock is re-taken once PostgreSQL answers again;
+/// meanwhile physics, which refuses a tick number it has already done, keeps the numbers
+/// unique even if another tick-engine got the lock first (until this one notices, within a
+/// poll interval).
+// NOTE (fault tests): before, losing the lock's connection stopped the tick-engine at once, so
+// a PostgreSQL outage stopped the game (issue 5: "PostgreSQL unavailable: the game keeps ticking").
+async fn taken_over(mut lock: SingletonLock, store: &PostgresStore, poll_interval: Duration) {
+    loop {
+        lock.lost().await;
+        tracing::warn!("lost the connection holding the tick-engine lock; ticking on while taking it again");
+        loop {
+            tokio::time::sleep(poll_interval).await;
+            match store.try_singleton_lock(TICK_ENGINE_LOCK_KEY).await {
+                Ok(Some(again)) => {
+                    tracing::info!("holding the tick-engine lock again");
+                    lock = again;
+                    break;
+                }
+                Ok(None) => return,
+                Err(error) => tracing::debug!(%error, "PostgreSQL still unavailable; ticking on without the lock"),
+            }
+        }
+    }
 }
 
 /// The gRPC control surface of the tick-engine.

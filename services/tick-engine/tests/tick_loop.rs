@@ -21,6 +21,7 @@ struct FakePhysics {
     game_time: Arc<Mutex<f64>>,
     snapshots: Arc<Mutex<Vec<u64>>>,
     last_tick: Arc<Mutex<u64>>,
+    answer_lost_at: Arc<Mutex<Option<u64>>>,
 }
 
 impl TickTarget for FakePhysics {
@@ -29,11 +30,19 @@ impl TickTarget for FakePhysics {
         tokio::time::sleep(delay).await;
         self.calls.lock().unwrap().push((tick, game_seconds, substeps));
         if self.fail_once_at.lock().unwrap().take_if(|failing| *failing == tick).is_some() {
-            return Err(TickError { tick, reason: "unavailable".into() });
+            return Err(TickError { tick, reason: "unavailable".into(), physics_last: None });
         }
         let mut game_time = self.game_time.lock().unwrap();
+        let mut last_tick = self.last_tick.lock().unwrap();
+        if tick <= *last_tick {
+            // As the physics service: a number it has done is refused, saying where it stands.
+            return Err(TickError { tick, reason: "stale".into(), physics_last: Some((*last_tick, *game_time)) });
+        }
         *game_time += game_seconds;
-        *self.last_tick.lock().unwrap() = tick;
+        *last_tick = tick;
+        if self.answer_lost_at.lock().unwrap().take_if(|lost| *lost == tick).is_some() {
+            return Err(TickError { tick, reason: "the answer was lost".into(), physics_last: None });
+        }
         Ok(PhysicsTick { game_time: *game_time, state_hash: format!("h{tick}"), ..PhysicsTick::default() })
     }
 
@@ -172,6 +181,24 @@ async fn a_refused_tick_is_retried_under_the_same_number() {
     assert_eq!(control.status().failed_ticks, 1);
     let asked: Vec<u64> = physics.calls.lock().unwrap().iter().map(|call| call.0).collect();
     assert_eq!(&asked[..4], &[1, 2, 3, 3]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_tick_physics_has_done_already_is_not_asked_for_again() {
+    // Physics does tick 3 but its answer is lost: asked again, it refuses the number as done.
+    let (physics, sink) = (FakePhysics::default(), MemorySink::default());
+    *physics.answer_lost_at.lock().unwrap() = Some(3);
+    let (tick_loop, control) = TickLoop::new(physics.clone(), sink.clone(), settings(10.0), 0, 0.0, false).unwrap();
+    tokio::spawn(tick_loop.run(tokio::time::sleep(Duration::from_millis(1050)))).await.unwrap();
+    let asked: Vec<u64> = physics.calls.lock().unwrap().iter().map(|call| call.0).collect();
+    assert_eq!(&asked[..5], &[1, 2, 3, 3, 4], "resumed after physics' tick instead of asking for 3 forever");
+    // Tick 3 happened once (in physics) and is not recorded: a gap, never a duplicate.
+    let ticks = sink.ticks();
+    assert_eq!(&ticks[..3], &[1, 2, 4]);
+    assert!(ticks.windows(2).all(|pair| pair[1] == pair[0] + 1 || pair == [2, 4]), "{ticks:?}");
+    let status = control.status();
+    assert_eq!(status.failed_ticks, 2);
+    assert!((status.game_time - 0.1 * *physics.last_tick.lock().unwrap() as f64).abs() < 1e-9, "{status:?}");
 }
 
 #[tokio::test]
