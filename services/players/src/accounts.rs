@@ -108,10 +108,10 @@ pub struct ValidatedCommand {
 /// The players service's domain. Share it behind an `Arc`; every method takes `&self`.
 #[derive(Debug)]
 pub struct PlayerAccounts {
-    store: Database,
+    pub(crate) store: Database,
     bus: EventBus,
     config: PlayersConfig,
-    hasher: PasswordHasher,
+    pub(crate) hasher: PasswordHasher,
     login_throttle: Mutex<LoginThrottle>,
     command_rate: Mutex<RateLimiter<PlayerId>>,
 }
@@ -312,7 +312,7 @@ impl PlayerAccounts {
         })
     }
 
-    async fn authenticate(&self, token: &str) -> Result<(Session, Player), PlayersError> {
+    pub(crate) async fn authenticate(&self, token: &str) -> Result<(Session, Player), PlayersError> {
         let token_hash = hash_presented_token(token).ok_or(PlayersError::InvalidSession)?;
         let session = self
             .store

@@ -63,6 +63,22 @@ pub enum PlayersError {
     /// Hashing failed (a malformed stored hash, a crashed worker): a bug, not the caller's fault.
     #[error("password hashing failed: {0}")]
     Hashing(String),
+    /// The session is valid but its account is not an admin.
+    #[error("this needs an admin account")]
+    NotAdmin,
+    /// No account has this username.
+    #[error("no player named {0:?}")]
+    UnknownPlayer(String),
+    /// Admins cannot be banned (one admin locking out the others would need a database fix).
+    #[error("{0:?} is an admin; admins cannot be banned")]
+    CannotBanAdmin(String),
+    /// The audit details are not a JSON object.
+    #[error("audit details must be a JSON object")]
+    InvalidAuditDetails,
+    /// The configured first admin's name belongs to a player account, which is never promoted
+    /// silently (anyone could have registered that name while registrations were open).
+    #[error("the account {0:?} exists and is not an admin; refusing to promote it")]
+    AdminNameTaken(String),
     /// The store failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -79,14 +95,18 @@ impl PlayersError {
             | PlayersError::MalformedShipId(_)
             | PlayersError::UnknownShipClass(_)
             | PlayersError::InvalidCommand(_)
-            | PlayersError::InvalidTarget => Code::InvalidArgument,
-            PlayersError::RegistrationsClosed => Code::FailedPrecondition,
+            | PlayersError::InvalidTarget
+            | PlayersError::InvalidAuditDetails => Code::InvalidArgument,
+            PlayersError::RegistrationsClosed | PlayersError::CannotBanAdmin(_) | PlayersError::AdminNameTaken(_) => {
+                Code::FailedPrecondition
+            }
+            PlayersError::UnknownPlayer(_) => Code::NotFound,
             PlayersError::UsernameTaken => Code::AlreadyExists,
             PlayersError::InvalidCredentials | PlayersError::InvalidSession => Code::Unauthenticated,
             PlayersError::TooManyFailedLogins { .. } | PlayersError::CommandRateExceeded { .. } => {
                 Code::ResourceExhausted
             }
-            PlayersError::Banned | PlayersError::NotYourShip(_) => Code::PermissionDenied,
+            PlayersError::Banned | PlayersError::NotYourShip(_) | PlayersError::NotAdmin => Code::PermissionDenied,
             PlayersError::Busy => Code::Unavailable,
             PlayersError::Hashing(_) => Code::Internal,
             PlayersError::Storage(storage) => match storage {

@@ -1,10 +1,10 @@
-//! The gRPC skin: each handler unwraps the request, calls [`PlayerAccounts`] and converts the
+//! The gRPC skin (`galaxy.v1.Players` and `galaxy.v1.PlayersAdmin`): each handler unwraps the request, calls [`PlayerAccounts`] and converts the
 //! result; nothing here decides anything. When connected to physics, it also keeps each
 //! player's current ship flying there: spawned at registration, re-spawned at login if the
 //! simulation lost it, replaced on respawn.
 
 use std::sync::Arc;
-use std::time::UNIX_EPOCH;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use galaxy_proto::v1::physics_client::PhysicsClient;
 use galaxy_proto::v1::players_server::Players;
@@ -14,6 +14,8 @@ use tonic::transport::Channel;
 use tonic::{Code, Request, Response, Status};
 
 use crate::accounts::{IssuedSession, PlayerAccounts, PlayerIdentity};
+use crate::admin::NamedAuditEntry;
+use crate::error::PlayersError;
 
 /// [`PlayerAccounts`] served as `galaxy.v1.Players`. Wrap it in
 /// [`PlayersServer`](crate::PlayersServer) to add it to a tonic server.
@@ -164,14 +166,116 @@ fn session_message(session: IssuedSession) -> v1::Session {
 }
 
 fn identity_message(player: PlayerIdentity) -> v1::PlayerIdentity {
-    let role = match player.role {
-        Role::Player => v1::Role::Player,
-        Role::Admin => v1::Role::Admin,
-    };
+    let role = role_message(player.role);
     v1::PlayerIdentity {
         player_id: player.player_id.0.to_string(),
         username: player.username,
         role: role as i32,
         ship_id: player.ship_id.map(|ship_id| convert::ship_id_of_record(ship_id.0)).unwrap_or_default(),
+    }
+}
+
+#[tonic::async_trait]
+impl galaxy_proto::v1::players_admin_server::PlayersAdmin for PlayersService {
+    async fn list_players(
+        &self,
+        request: Request<v1::ListPlayersRequest>,
+    ) -> Result<Response<v1::ListPlayersResponse>, Status> {
+        let request = request.into_inner();
+        let players = self.accounts.list_players(&request.token, request.limit).await?;
+        Ok(Response::new(v1::ListPlayersResponse { players: players.iter().map(player_summary).collect() }))
+    }
+
+    async fn kick_player(
+        &self,
+        request: Request<v1::PlayerActionRequest>,
+    ) -> Result<Response<v1::PlayerActionResponse>, Status> {
+        let request = request.into_inner();
+        let (player, revoked) = self.accounts.kick_player(&request.token, &request.username).await?;
+        Ok(Response::new(v1::PlayerActionResponse { player: Some(player_summary(&player)), sessions_revoked: revoked }))
+    }
+
+    async fn ban_player(
+        &self,
+        request: Request<v1::PlayerActionRequest>,
+    ) -> Result<Response<v1::PlayerActionResponse>, Status> {
+        let request = request.into_inner();
+        let (player, revoked) = self.accounts.set_player_banned(&request.token, &request.username, true).await?;
+        Ok(Response::new(v1::PlayerActionResponse { player: Some(player_summary(&player)), sessions_revoked: revoked }))
+    }
+
+    async fn unban_player(
+        &self,
+        request: Request<v1::PlayerActionRequest>,
+    ) -> Result<Response<v1::PlayerActionResponse>, Status> {
+        let request = request.into_inner();
+        let (player, revoked) = self.accounts.set_player_banned(&request.token, &request.username, false).await?;
+        Ok(Response::new(v1::PlayerActionResponse { player: Some(player_summary(&player)), sessions_revoked: revoked }))
+    }
+
+    async fn create_admin(
+        &self,
+        request: Request<v1::CreateAdminRequest>,
+    ) -> Result<Response<v1::PlayerSummary>, Status> {
+        let request = request.into_inner();
+        let admin = self.accounts.create_admin(&request.token, &request.username, &request.password).await?;
+        Ok(Response::new(player_summary(&admin)))
+    }
+
+    async fn record_audit(&self, request: Request<v1::RecordAuditRequest>) -> Result<Response<v1::AuditEntry>, Status> {
+        let request = request.into_inner();
+        let details = if request.details_json.is_empty() {
+            serde_json::json!({})
+        } else {
+            serde_json::from_str(&request.details_json).map_err(|_| PlayersError::InvalidAuditDetails)?
+        };
+        let entry = self.accounts.record_audit(&request.token, &request.action, &details).await?;
+        let admin = self.accounts.validate_session(&request.token).await?;
+        Ok(Response::new(audit_message(NamedAuditEntry { entry, admin_username: admin.username })))
+    }
+
+    async fn list_audit(
+        &self,
+        request: Request<v1::ListAuditRequest>,
+    ) -> Result<Response<v1::ListAuditResponse>, Status> {
+        let request = request.into_inner();
+        let entries = self.accounts.list_audit(&request.token, request.limit).await?;
+        Ok(Response::new(v1::ListAuditResponse { entries: entries.into_iter().map(audit_message).collect() }))
+    }
+}
+
+fn role_message(role: Role) -> v1::Role {
+    match role {
+        Role::Player => v1::Role::Player,
+        Role::Admin => v1::Role::Admin,
+    }
+}
+
+fn unix_time(time: SystemTime) -> (i64, u32) {
+    time.duration_since(UNIX_EPOCH).map_or((0, 0), |since_epoch| {
+        (i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX), since_epoch.subsec_millis())
+    })
+}
+
+fn player_summary(player: &galaxy_storage::Player) -> v1::PlayerSummary {
+    v1::PlayerSummary {
+        player_id: player.id.0.to_string(),
+        username: player.username.clone(),
+        role: role_message(player.role) as i32,
+        banned: player.banned,
+        created_at_unix: unix_time(player.created_at).0,
+    }
+}
+
+fn audit_message(named: NamedAuditEntry) -> v1::AuditEntry {
+    let (created_at_unix, created_at_millis) = unix_time(named.entry.created_at);
+    v1::AuditEntry {
+        id: named.entry.id.0.to_string(),
+        admin_id: named.entry.admin_id.0.to_string(),
+        action: named.entry.action,
+        details_json: named.entry.details.to_string(),
+        created_at_unix,
+        created_at_millis,
+        admin_username: named.admin_username,
     }
 }

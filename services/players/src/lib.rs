@@ -6,7 +6,9 @@
 //! ship record), logs them in, issues, refreshes and revokes sessions, and checks pilots'
 //! commands. [`PlayersService`] is its thin gRPC skin (`galaxy.v1.Players`, port 8003), served
 //! with [`PlayersServer`]. The gateway calls it to log players in and to vet every command; the
-//! `galaxy` binary composes it with the other services.
+//! `galaxy` binary composes it with the other services. Admins manage accounts and read the
+//! audit log through `galaxy.v1.PlayersAdmin` ([`PlayersAdminServer`], same port), which only
+//! admins' sessions may call and which records every change in the audit log itself.
 //!
 //! Security choices, each for a reason:
 //! - passwords are argon2id PHC strings, hashed on tokio's blocking pool, a few at a time;
@@ -18,6 +20,7 @@
 #![warn(missing_docs)]
 
 mod accounts;
+mod admin;
 mod credentials;
 mod error;
 mod grpc;
@@ -29,8 +32,10 @@ mod token;
 pub use accounts::{
     CommandTarget, IssuedSession, PlayerAccounts, PlayerIdentity, PlayersConfig, STARTING_SHIP_CLASS, ValidatedCommand,
 };
+pub use admin::{ADMIN_LIST_MAX, NamedAuditEntry};
 pub use credentials::{PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, USERNAME_MAX_CHARS, USERNAME_MIN_CHARS};
 pub use error::PlayersError;
+pub use galaxy_proto::v1::players_admin_server::PlayersAdminServer;
 pub use galaxy_proto::v1::players_server::PlayersServer;
 pub use grpc::PlayersService;
 pub use server::{ServeError, serve};

@@ -34,6 +34,7 @@ pub async fn serve(
     let physics = PhysicsClient::new(endpoint.connect_lazy());
     let accounts = Arc::new(PlayerAccounts::new(stores.database.clone(), stores.bus.clone(), config));
     let service = PlayersService::new(accounts).with_physics(physics);
-    let routes = tonic::service::Routes::new(crate::PlayersServer::new(service));
+    let routes = tonic::service::Routes::new(crate::PlayersServer::new(service.clone()))
+        .add_service(crate::PlayersAdminServer::new(service));
     Ok(galaxy_runtime::serve_grpc(listener, routes, galaxy_runtime::stores_readiness(stores), shutdown).await?)
 }
