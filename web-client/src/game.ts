@@ -52,6 +52,8 @@ export class Game {
   private mapFocus: "ship" | "body" | "sun" | "target" = "ship";
   private prediction: Prediction | null = null;
   private predictionTimer: ReturnType<typeof setInterval> | null = null;
+  /** One prediction request at a time: the gateway allows a player two a second. */
+  private predictionInFlight = false;
   private predictionError: string | null = null;
   private frames = 0;
   private fpsAt = now();
@@ -296,7 +298,8 @@ export class Game {
       this.ownTrack = null;
     }
     if (wall - this.orbitLinesAt > 30) this.updateOrbitLines();
-    if (!this.prediction && this.own) void this.refreshPrediction();
+    // After a failed request the 4 s timer retries, not every state message.
+    if (!this.prediction && this.own && !this.predictionError) void this.refreshPrediction();
   }
 
   private updateOrbitLines(): void {
@@ -319,7 +322,8 @@ export class Game {
   }
 
   private async refreshPrediction(): Promise<void> {
-    if (!this.ownId || this.disposed || !this.conn.online) return;
+    if (!this.ownId || this.disposed || !this.conn.online || this.predictionInFlight) return;
+    this.predictionInFlight = true;
     const el = this.ownElements();
     const horizon = el?.period ? Math.min(Math.max(el.period * 1.02, 600), 6 * 3600) : 5400;
     try {
@@ -330,6 +334,8 @@ export class Game {
       this.view.setPrediction(p.reference_body, p.points.map((q) => q.relative_position));
     } catch (e) {
       this.predictionError = e instanceof ApiError ? e.code : "error";
+    } finally {
+      this.predictionInFlight = false;
     }
   }
 
