@@ -2,7 +2,8 @@
 //! on its own gRPC port of the loopback interface (tick-engine 8001, physics 8002, players
 //! 8003, galaxy 8004; a free port when one is taken), talking to the others over gRPC exactly as
 //! in the cluster, and the api-gateway serves players and the built web client on
-//! `GALAXY_HTTP_ADDR` (127.0.0.1:8000). Without `DATABASE_URL` / `REDIS_URL` the stores are
+//! `GALAXY_HTTP_ADDR` (127.0.0.1:8000), the admin dashboard admins on `GALAXY_ADMIN_ADDR`
+//! (127.0.0.1:8080, a free port when taken). Without `DATABASE_URL` / `REDIS_URL` the stores are
 //! in-process stand-ins and nothing survives the process; with them, the real stores.
 //!
 //! Nothing imports this crate but its binary and its tests.
@@ -33,11 +34,14 @@ pub struct GameOptions {
     pub web_root: Option<PathBuf>,
     /// Tick-engine settings.
     pub tick_engine: TickEngineOptions,
+    /// The admin dashboard's address; `None`: no dashboard.
+    pub admin_addr: Option<SocketAddr>,
 }
 
 impl GameOptions {
     /// From `GALAXY_HTTP_ADDR` (127.0.0.1:8000), `GALAXY_GRPC_BASE_PORT` (8001; 0 = any free
-    /// ports), `GALAXY_WEB_ROOT` (web-client/dist when it exists) and the tick-engine's variables.
+    /// ports), `GALAXY_WEB_ROOT` (web-client/dist when it exists), `GALAXY_ADMIN_ADDR`
+    /// (127.0.0.1:8080; `off`: no dashboard) and the tick-engine's variables.
     pub fn from_env() -> Result<GameOptions> {
         let http_addr = galaxy_runtime::address_from_env("GALAXY_HTTP_ADDR", "127.0.0.1:8000")?;
         let grpc_base_port: u16 = galaxy_runtime::text_from_env("GALAXY_GRPC_BASE_PORT", "8001")
@@ -46,8 +50,13 @@ impl GameOptions {
         let web_root = std::env::var_os("GALAXY_WEB_ROOT")
             .map(PathBuf::from)
             .or_else(|| Some(PathBuf::from("web-client/dist")).filter(|path| path.join("index.html").exists()));
+        let admin_addr = match galaxy_runtime::text_from_env("GALAXY_ADMIN_ADDR", "127.0.0.1:8080").as_str() {
+            "off" => None,
+            _ => Some(galaxy_runtime::address_from_env("GALAXY_ADMIN_ADDR", "127.0.0.1:8080")?),
+        };
         Ok(GameOptions {
             http_addr,
+            admin_addr,
             grpc_host: std::net::Ipv4Addr::LOCALHOST.into(),
             grpc_base_port,
             web_root,
@@ -69,6 +78,8 @@ pub struct GameAddresses {
     pub players: SocketAddr,
     /// galaxy gRPC.
     pub galaxy: SocketAddr,
+    /// The admin dashboard (`/admin/`), when it runs.
+    pub admin: Option<SocketAddr>,
 }
 
 async fn bind_grpc(options: &GameOptions, offset: u16) -> Result<TcpListener> {
@@ -94,12 +105,18 @@ pub async fn run(
     let players = bind_grpc(&options, 2).await?;
     let galaxy = bind_grpc(&options, 3).await?;
     let http = galaxy_runtime::bind(options.http_addr, false).await?;
+    // A taken admin port must not keep players out: the dashboard moves to a free one (logged).
+    let admin = match options.admin_addr {
+        Some(address) => Some(galaxy_runtime::bind(address, true).await?),
+        None => None,
+    };
     let addresses = GameAddresses {
         http: http.local_addr()?,
         tick_engine: tick_engine.local_addr()?,
         physics: physics.local_addr()?,
         players: players.local_addr()?,
         galaxy: galaxy.local_addr()?,
+        admin: admin.as_ref().map(TcpListener::local_addr).transpose()?,
     };
 
     // Stop order: the gateway and the tick loop first, physics last (its final snapshot must
@@ -156,6 +173,21 @@ pub async fn run(
         let stop = until(&front_stopped);
         async move { gateway.serve(http, router, stop).await.context("api-gateway") }
     });
+
+    if let Some(listener) = admin {
+        let config = galaxy_admin_dashboard::DashboardConfig {
+            listen_addr: listener.local_addr()?,
+            tick_engine_url: url(addresses.tick_engine),
+            physics_url: url(addresses.physics),
+            players_url: url(addresses.players),
+            galaxy_url: url(addresses.galaxy),
+            ..galaxy_admin_dashboard::DashboardConfig::from_env().context("admin-dashboard configuration")?
+        };
+        let (stores, stop) = (stores.clone(), until(&front_stopped));
+        services.spawn(async move {
+            galaxy_admin_dashboard::serve(listener, config, stores, stop).await.context("admin-dashboard")
+        });
+    }
 
     let _ = ready.send(addresses);
     tokio::pin!(shutdown);

@@ -17,6 +17,9 @@ async fn main() -> Result<()> {
                 players = %addresses.players, galaxy = %addresses.galaxy,
                 "Galaxy is running: open http://{}", addresses.http
             );
+            if let Some(admin) = addresses.admin {
+                tracing::info!("admin dashboard: http://{admin}/admin/");
+            }
         }
     });
     galaxy::run(options, stores, ready, galaxy_runtime::shutdown_signal()).await

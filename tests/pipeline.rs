@@ -73,6 +73,7 @@ async fn a_command_moves_the_ship_exactly_as_the_engine_predicts() {
         grpc_host: std::net::Ipv4Addr::LOCALHOST.into(),
         grpc_base_port: 0,
         web_root: None,
+        admin_addr: None,
         tick_engine: TickEngineOptions { start_paused: true, snapshot_every: None, ..TickEngineOptions::default() },
     };
     let (ready, addresses) = tokio::sync::oneshot::channel();

@@ -54,6 +54,8 @@ pub(crate) struct AppState {
     pub(crate) shutdown: watch::Sender<bool>,
     connections: AtomicUsize,
     connection_closed: Notify,
+    /// Authenticated WebSockets per player: a player with two tabs open is one player online.
+    players_online: std::sync::Mutex<HashMap<String, usize>>,
 }
 
 /// Counts a live WebSocket until dropped (graceful shutdown waits for the count to reach 0).
@@ -68,7 +70,35 @@ impl Drop for ConnectionGuard {
     }
 }
 
+/// Counts a player online until dropped.
+#[derive(Debug)]
+pub(crate) struct PlayerOnline {
+    app: Arc<AppState>,
+    player_id: String,
+}
+
+impl Drop for PlayerOnline {
+    fn drop(&mut self) {
+        let mut online = self.app.players_online.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = online.get_mut(&self.player_id) {
+            *count -= 1;
+            if *count == 0 {
+                online.remove(&self.player_id);
+            }
+        }
+        metrics::gauge!("galaxy_gateway_players_online").set(online.len() as f64);
+    }
+}
+
 impl AppState {
+    /// Marks `player_id` online while the returned guard lives.
+    pub(crate) fn player_online(self: &Arc<Self>, player_id: &str) -> PlayerOnline {
+        let mut online = self.players_online.lock().unwrap_or_else(PoisonError::into_inner);
+        *online.entry(player_id.to_owned()).or_insert(0) += 1;
+        metrics::gauge!("galaxy_gateway_players_online").set(online.len() as f64);
+        PlayerOnline { app: Arc::clone(self), player_id: player_id.to_owned() }
+    }
+
     pub(crate) fn connection_opened(self: &Arc<Self>) -> ConnectionGuard {
         self.connections.fetch_add(1, Ordering::AcqRel);
         metrics::gauge!("galaxy_gateway_ws_connections").increment(1.0);
@@ -231,6 +261,7 @@ impl Gateway {
     /// A gateway calling `backends` and following ticks on `bus`.
     #[must_use]
     pub fn new(config: GatewayConfig, backends: Backends, bus: EventBus) -> Gateway {
+        describe_metrics();
         let (latest, _) = watch::channel(None);
         let (shutdown, _) = watch::channel(false);
         let state = AppState {
@@ -246,6 +277,7 @@ impl Gateway {
             shutdown,
             connections: AtomicUsize::new(0),
             connection_closed: Notify::new(),
+            players_online: std::sync::Mutex::new(HashMap::new()),
             config,
             backends,
             bus,
@@ -376,4 +408,39 @@ fn cors_layer(policy: &OriginPolicy) -> Option<CorsLayer> {
             .expose_headers([header::RETRY_AFTER])
             .max_age(Duration::from_secs(600)),
     )
+}
+
+/// Describes the gateway's series and exports its counters and gauges at zero, so a scrape shows
+/// every series from the start ("none yet" rather than "no data").
+fn describe_metrics() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_gauge!("galaxy_gateway_players_online", "Players with at least one authenticated WebSocket.");
+    describe_gauge!("galaxy_gateway_ws_connections", "Open WebSocket connections.");
+    describe_counter!("galaxy_gateway_ws_connections_total", "WebSocket connections accepted.");
+    describe_counter!("galaxy_gateway_ws_refused_total", "WebSockets closed before authentication, by reason.");
+    describe_counter!("galaxy_gateway_ws_states_sent_total", "State messages sent to clients.");
+    describe_counter!("galaxy_gateway_ws_states_dropped_total", "States a slow client skipped (it got a newer one).");
+    describe_counter!("galaxy_gateway_ws_stalled_total", "Clients disconnected for not reading.");
+    describe_counter!("galaxy_gateway_commands_total", "Commands received over WebSockets.");
+    describe_counter!("galaxy_gateway_logins_total", "Successful logins.");
+    describe_counter!("galaxy_gateway_login_failures_total", "Refused logins.");
+    describe_counter!("galaxy_gateway_registrations_total", "Accounts registered.");
+    describe_counter!("galaxy_gateway_rate_limited_total", "Requests refused by a rate limit.");
+    describe_counter!("galaxy_gateway_state_frames_total", "Tick states turned into frames.");
+    describe_counter!("galaxy_gateway_ticks_coalesced_total", "Ticks skipped because a newer one was already there.");
+    describe_histogram!("galaxy_gateway_state_frame_seconds", Unit::Seconds, "Time to build a tick's frame.");
+    for name in [
+        "galaxy_gateway_ws_connections_total",
+        "galaxy_gateway_ws_states_sent_total",
+        "galaxy_gateway_ws_states_dropped_total",
+        "galaxy_gateway_ws_stalled_total",
+        "galaxy_gateway_logins_total",
+        "galaxy_gateway_login_failures_total",
+        "galaxy_gateway_registrations_total",
+    ] {
+        metrics::counter!(name).increment(0);
+    }
+    for name in ["galaxy_gateway_players_online", "galaxy_gateway_ws_connections"] {
+        metrics::gauge!(name).increment(0.0);
+    }
 }

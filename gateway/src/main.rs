@@ -1,7 +1,8 @@
 //! `galaxy-api-gateway`: the api-gateway as its own process. Configuration from the environment
 //! (`LISTEN_ADDR`, `PLAYERS_URL`, `PHYSICS_URL`, `GALAXY_URL`, `GALAXY_ALLOWED_ORIGINS`,
-//! `GALAXY_WEB_ROOT`, …, and `REDIS_URL` / `REDIS_KEY_PREFIX` for the tick stream); serves until
-//! Ctrl-C or SIGTERM, then closes WebSockets with 1001 and drains.
+//! `GALAXY_WEB_ROOT`, …, and `REDIS_URL` / `REDIS_KEY_PREFIX` for the tick stream), with
+//! `/livez`, `/readyz` and Prometheus `/metrics` also on `METRICS_ADDR` (0.0.0.0:9090) like every
+//! service; serves until Ctrl-C or SIGTERM, then closes WebSockets with 1001 and drains.
 
 use anyhow::{Context, Result, bail};
 use galaxy_gateway::{Backends, Gateway, GatewayConfig};
@@ -9,10 +10,7 @@ use galaxy_storage::{EventBus, RedisStore, StorageConfig};
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
-
+    galaxy_runtime::init_tracing();
     let config = GatewayConfig::from_env().context("gateway configuration")?;
     let storage = StorageConfig::from_env().context("storage configuration")?;
     let Some(redis) = storage.redis else {
@@ -23,31 +21,16 @@ async fn main() -> Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen_addr)
         .await
         .with_context(|| format!("binding {}", config.listen_addr))?;
+    let ops = galaxy_runtime::address_from_env("METRICS_ADDR", "0.0.0.0:9090")?;
+    tokio::spawn(galaxy_runtime::serve_http(
+        ops,
+        galaxy_runtime::ops_router(galaxy_runtime::always_ready())?,
+        galaxy_runtime::shutdown_signal(),
+    ));
     tracing::info!(address = %config.listen_addr, players = %config.players_url, physics = %config.physics_url,
         galaxy = %config.galaxy_url, "api-gateway listening");
     let gateway = Gateway::new(config, backends, bus);
-    gateway.serve(listener, gateway.router(), shutdown_signal()).await.context("serving")?;
+    gateway.serve(listener, gateway.router(), galaxy_runtime::shutdown_signal()).await.context("serving")?;
     tracing::info!("api-gateway stopped");
     Ok(())
-}
-
-/// Ctrl-C or SIGTERM (what Kubernetes sends before killing a pod).
-async fn shutdown_signal() {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
-    }
 }

@@ -371,6 +371,7 @@ impl Connection {
 
     async fn serve_player(&mut self, caller: Caller, mut shutdown: watch::Receiver<bool>) -> Ending {
         let mut identity = caller.identity.clone();
+        let _online = self.app.player_online(&identity.player_id);
         if let Err(ending) = self.send_welcome(&identity).await {
             return ending;
         }

@@ -36,6 +36,7 @@ impl Game {
             grpc_host: std::net::Ipv4Addr::LOCALHOST.into(),
             grpc_base_port: 0,
             web_root: None,
+            admin_addr: None,
             tick_engine: galaxy_tick_engine::TickEngineOptions::default(),
         };
         let (ready, addresses) = oneshot::channel();

@@ -46,6 +46,7 @@ async fn start() -> Running {
         grpc_host: std::net::Ipv4Addr::LOCALHOST.into(),
         grpc_base_port: 0,
         web_root: None,
+        admin_addr: None,
         tick_engine: galaxy_tick_engine::TickEngineOptions::default(),
     };
     let (ready, addresses) = oneshot::channel();
@@ -345,6 +346,7 @@ async fn production_refuses_a_default_password_and_a_player_is_never_promoted() 
         physics: "127.0.0.1:1".parse().unwrap(),
         players: "127.0.0.1:1".parse().unwrap(),
         galaxy: "127.0.0.1:1".parse().unwrap(),
+        admin: None,
     };
     for password in ["", galaxy_admin_dashboard::DEFAULT_ADMIN_PASSWORD, "admin"] {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

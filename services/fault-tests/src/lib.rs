@@ -342,6 +342,34 @@ impl Deployment {
     }
 }
 
+/// The whole game as separate processes.
+#[derive(Debug)]
+pub struct Game {
+    /// `galaxy-physics`.
+    pub physics: Service,
+    /// `galaxy-tick-engine`, driving `physics`.
+    pub tick_engine: Service,
+    /// `galaxy-players`.
+    pub players: Service,
+    /// `galaxy-galaxy`.
+    pub galaxy: Service,
+    /// `galaxy-api-gateway`, in front of the others.
+    pub gateway: Service,
+}
+
+impl Deployment {
+    /// Starts physics, the tick-engine, players, galaxy and the gateway, each once the services
+    /// it needs answer.
+    pub async fn start_game(&self) -> Game {
+        let physics = self.start_physics("physics", 0).await;
+        let tick_engine = self.start_tick_engine("tick-engine", &physics).await;
+        let players = self.start_players("players", &physics).await;
+        let galaxy = self.start_galaxy("galaxy").await;
+        let gateway = self.start_gateway("gateway", &players, &physics, &galaxy).await;
+        Game { physics, tick_engine, players, galaxy, gateway }
+    }
+}
+
 async fn wait_until_answering(service: &mut Service, mut answers: impl AsyncFnMut() -> bool) {
     let started = Instant::now();
     loop {

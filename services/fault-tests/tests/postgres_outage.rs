@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use galaxy_fault_tests::{
-    CutProxy, POSTGRES_ADDRESS, ProxyMode, Service, Settings, binaries, duplicates_and_gaps, eventually, fault_test,
-    logged_ticks, streamed_ticks,
+    CutProxy, Game, POSTGRES_ADDRESS, ProxyMode, Service, Settings, binaries, duplicates_and_gaps, eventually,
+    fault_test, logged_ticks, streamed_ticks,
 };
 use galaxy_proto::v1;
 use galaxy_proto::v1::players_client::PlayersClient;
@@ -47,11 +47,7 @@ async fn logins_fail_fast_the_game_ticks_on_and_snapshots_resume_when_postgres_c
         let proxy = CutProxy::start(postgres).await;
         deployment.database_url = format!("postgres://postgres@{}/{}", proxy.address, deployment.database);
         deployment.set_env("SNAPSHOT_EVERY_TICKS", "10");
-        let physics = deployment.start_physics("physics", 0).await;
-        let engine = deployment.start_tick_engine("tick-engine", &physics).await;
-        let players = deployment.start_players("players", &physics).await;
-        let galaxy = deployment.start_galaxy("galaxy").await;
-        let gateway = deployment.start_gateway("gateway", &players, &physics, &galaxy).await;
+        let Game { physics, tick_engine: engine, players, galaxy, gateway } = deployment.start_game().await;
         let http = reqwest::Client::new();
         let registered = http
             .post(format!("http://127.0.0.1:{}/api/auth/register", gateway.port))

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use galaxy_fault_tests::{
-    OwnRedis, Service, Settings, binaries, duplicates_and_gaps, eventually, fault_test, logged_ticks, streamed_ticks,
+    Game, OwnRedis, Service, Settings, binaries, duplicates_and_gaps, eventually, fault_test, logged_ticks,
+    streamed_ticks,
 };
 use galaxy_proto::v1;
 use galaxy_proto::v1::tick_engine_client::TickEngineClient;
@@ -66,11 +67,7 @@ async fn ticking_and_client_states_resume_after_redis_is_killed_and_restarted() 
     fault_test(binaries!(), Settings::default(), |mut deployment| async move {
         let mut redis = OwnRedis::start(&deployment.logs).await;
         deployment.redis_url = redis.url();
-        let physics = deployment.start_physics("physics", 0).await;
-        let engine = deployment.start_tick_engine("tick-engine", &physics).await;
-        let players = deployment.start_players("players", &physics).await;
-        let galaxy = deployment.start_galaxy("galaxy").await;
-        let gateway = deployment.start_gateway("gateway", &players, &physics, &galaxy).await;
+        let Game { physics, tick_engine: engine, players, galaxy, gateway } = deployment.start_game().await;
 
         let http = reqwest::Client::new();
         let session: Value = http

@@ -138,6 +138,10 @@ impl Galaxy for GalaxyService {
             config.registrations_open = open;
         }
         let saved = self.config.save(config).await.map_err(storage_status)?;
+        metrics::counter!("galaxy_config_updates_total").increment(1);
+        metrics::gauge!("galaxy_config_tick_rate_hz").set(saved.tick_rate_hz);
+        metrics::gauge!("galaxy_config_time_scale").set(saved.time_scale);
+        metrics::gauge!("galaxy_config_registrations_open").set(if saved.registrations_open { 1.0 } else { 0.0 });
         Ok(Response::new(config_message(&saved)))
     }
 }

@@ -239,6 +239,7 @@ impl Physics for PhysicsService {
                 }
             };
         let reading_seconds = commands_started.elapsed().as_secs_f64();
+        let queued_count = queued.len();
         let world = Arc::clone(&self.world);
         let stepped = tokio::task::spawn_blocking(move || {
             let mut world = world.blocking_lock();
@@ -273,6 +274,15 @@ impl Physics for PhysicsService {
             tracing::warn!(%error, tick = outcome.tick, "could not publish the state");
         }
         let store_seconds = store_started.elapsed().as_secs_f64();
+        metrics::counter!("galaxy_physics_ticks_total").increment(1);
+        metrics::counter!("galaxy_physics_commands_total").increment(queued_count as u64);
+        metrics::histogram!("galaxy_physics_phase_seconds", "phase" => "commands")
+            .record(reading_seconds + applying_seconds);
+        metrics::histogram!("galaxy_physics_phase_seconds", "phase" => "step").record(step_seconds);
+        metrics::histogram!("galaxy_physics_phase_seconds", "phase" => "store").record(store_seconds);
+        if !state_published {
+            metrics::counter!("galaxy_physics_publish_failures_total").increment(1);
+        }
         Ok(Response::new(v1::ProcessTickResponse {
             tick: outcome.tick,
             game_time: outcome.game_time,

@@ -80,14 +80,18 @@ impl PlayersService {
 impl Players for PlayersService {
     async fn register(&self, request: Request<v1::RegisterRequest>) -> Result<Response<v1::Session>, Status> {
         let request = request.into_inner();
-        let session = self.accounts.register(&request.username, &request.password).await?;
+        let registered = self.accounts.register(&request.username, &request.password).await;
+        metrics::counter!("galaxy_players_registrations_total", "outcome" => outcome(&registered)).increment(1);
+        let session = registered?;
         self.ensure_ship_flying(&session.player).await;
         Ok(Response::new(session_message(session)))
     }
 
     async fn login(&self, request: Request<v1::LoginRequest>) -> Result<Response<v1::Session>, Status> {
         let request = request.into_inner();
-        let session = self.accounts.login(&request.username, &request.password).await?;
+        let logged_in = self.accounts.login(&request.username, &request.password).await;
+        metrics::counter!("galaxy_players_logins_total", "outcome" => outcome(&logged_in)).increment(1);
+        let session = logged_in?;
         self.ensure_ship_flying(&session.player).await;
         Ok(Response::new(session_message(session)))
     }
@@ -278,4 +282,10 @@ fn audit_message(named: NamedAuditEntry) -> v1::AuditEntry {
         created_at_millis,
         admin_username: named.admin_username,
     }
+}
+
+/// The `outcome` label of a counted request: "ok" or "refused" (refusals are few and their
+/// reasons are in the logs; a label per reason would multiply the series).
+fn outcome<T, E>(result: &Result<T, E>) -> &'static str {
+    if result.is_ok() { "ok" } else { "refused" }
 }

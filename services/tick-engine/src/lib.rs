@@ -14,6 +14,7 @@ pub mod schedule;
 mod server;
 mod service;
 mod store_sink;
+mod telemetry;
 mod tick_loop;
 
 /// The generated server type, for `tonic::transport::Server::add_service`.

@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::schedule::{ScheduleError, TickSettings, plan_catch_up};
+use crate::telemetry;
 
 /// Why physics could not produce a tick.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -225,6 +226,8 @@ pub struct TickLoop<T, S> {
     game_time: f64,
     recent: VecDeque<Instant>,
     snapshot_every: Option<u64>,
+    /// When this loop last saw a snapshot saved (its start until then): the snapshot age metric.
+    last_snapshot_at: Instant,
 }
 
 /// Window over which the actual tick rate is measured.
@@ -242,6 +245,7 @@ impl<T: TickTarget, S: TickSink> TickLoop<T, S> {
         paused: bool,
     ) -> Result<(Self, TickControl), ScheduleError> {
         settings.validate()?;
+        telemetry::describe();
         let (control_sender, control) = watch::channel(ControlState { paused, settings });
         let initial = TickStatus {
             tick: last_tick,
@@ -261,6 +265,7 @@ impl<T: TickTarget, S: TickSink> TickLoop<T, S> {
             game_time,
             recent: VecDeque::new(),
             snapshot_every: None,
+            last_snapshot_at: Instant::now(),
         };
         Ok((tick_loop, TickControl { control: control_sender, status: status_receiver }))
     }
@@ -281,6 +286,7 @@ impl<T: TickTarget, S: TickSink> TickLoop<T, S> {
         loop {
             if state.paused {
                 self.publish(|status| status.paused = true);
+                telemetry::settings_changed(&self.status.borrow());
                 tokio::select! {
                     () = &mut shutdown => return,
                     changed = self.control.changed() => {
@@ -306,6 +312,7 @@ impl<T: TickTarget, S: TickSink> TickLoop<T, S> {
                         status.tick_rate_hz = state.settings.tick_rate_hz;
                         status.time_scale = state.settings.time_scale;
                     });
+                    telemetry::settings_changed(&self.status.borrow());
                     continue;
                 }
                 () = tokio::time::sleep_until(due) => {}
@@ -318,6 +325,7 @@ impl<T: TickTarget, S: TickSink> TickLoop<T, S> {
                 let slipped = plan.skip as f64 * state.settings.game_seconds_per_tick();
                 due += period * u32::try_from(plan.skip).unwrap_or(u32::MAX);
                 self.publish(|status| status.slipped_game_seconds += slipped);
+                telemetry::slipped(self.status.borrow().slipped_game_seconds);
             }
             let lag = Instant::now().saturating_duration_since(due);
             if self.run_one(&state.settings, lag, plan.ticks_behind).await {
@@ -346,21 +354,21 @@ impl<T: TickTarget, S: TickSink> TickLoop<T, S> {
                 }
                 let window = self.recent.front().map_or(0.0, |&first| now.duration_since(first).as_secs_f64());
                 let actual_rate = if window > 0.0 { (self.recent.len() - 1) as f64 / window } else { 0.0 };
-                let recorded = self
-                    .sink
-                    .completed(TickRecord {
-                        tick,
-                        game_time: outcome.game_time,
-                        physics_seconds,
-                        start_lag_seconds: lag.as_secs_f64(),
-                        catch_up,
-                        state_hash: outcome.state_hash,
-                        phases: outcome.phases,
-                        energy_drift: outcome.energy_drift,
-                        momentum_drift: outcome.momentum_drift,
-                    })
-                    .await
-                    .is_ok();
+                let record = TickRecord {
+                    tick,
+                    game_time: outcome.game_time,
+                    physics_seconds,
+                    start_lag_seconds: lag.as_secs_f64(),
+                    catch_up,
+                    state_hash: outcome.state_hash,
+                    phases: outcome.phases,
+                    energy_drift: outcome.energy_drift,
+                    momentum_drift: outcome.momentum_drift,
+                };
+                let recorded = self.sink.completed(record.clone()).await.is_ok();
+                if !recorded {
+                    telemetry::tick_unrecorded();
+                }
                 self.publish(|status| {
                     status.tick = tick;
                     status.game_time = outcome.game_time;
@@ -376,10 +384,19 @@ impl<T: TickTarget, S: TickSink> TickLoop<T, S> {
                     status.momentum_drift = outcome.momentum_drift;
                     status.last_phases = outcome.phases;
                 });
+                let snapshot_age = self.last_snapshot_at.elapsed().as_secs_f64();
+                telemetry::tick_completed(&record, &self.status.borrow(), snapshot_age);
                 if self.snapshot_every.is_some_and(|every| tick.is_multiple_of(every)) {
                     match self.target.snapshot().await {
-                        Ok(taken) => self.publish(|status| status.last_snapshot_tick = Some(taken.tick)),
-                        Err(_) => self.publish(|status| status.failed_snapshots += 1),
+                        Ok(taken) => {
+                            self.last_snapshot_at = Instant::now();
+                            telemetry::snapshot(true);
+                            self.publish(|status| status.last_snapshot_tick = Some(taken.tick));
+                        }
+                        Err(_) => {
+                            telemetry::snapshot(false);
+                            self.publish(|status| status.failed_snapshots += 1);
+                        }
                     }
                 }
                 true
@@ -405,6 +422,7 @@ impl<T: TickTarget, S: TickSink> TickLoop<T, S> {
                     return true;
                 }
                 self.publish(|status| status.failed_ticks += 1);
+                telemetry::tick_failed();
                 false
             }
         }

@@ -3,7 +3,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
-import { launchBrowser, pixelStats, screenshotPath, shipPixelStats, startServer } from "./harness.mjs";
+import { launchBrowser, pixelStats, screenshotPath, shipPixelStats, sleep, startServer, waitFor } from "./harness.mjs";
 
 const VIEWPORT = { width: 1280, height: 800 };
 let server;
@@ -15,22 +15,6 @@ const username = `e2e_${Date.now().toString(36)}${Math.floor(Math.random() * 1e4
 const password = "correct horse battery";
 
 const hud = (key) => page.locator(`[data-hud="${key}"]`).first().textContent();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(fn, what, timeout = 15_000) {
-  const end = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${last})`);
-    await sleep(150);
-  }
-}
 
 async function token() {
   return page.evaluate(() => JSON.parse(localStorage.getItem("galaxy.session") ?? "null")?.token ?? null);

@@ -43,13 +43,14 @@ export function serverKind() {
   return cmd === "fake" ? { fake: true, cmd: `${JSON.stringify(process.execPath)} ${JSON.stringify(join(clientDir, "test", "fake-gateway.mjs"))}` } : { fake: false, cmd };
 }
 
-export async function startServer() {
+/** Starts the server under test; `extraEnv` adds to (and overrides) its environment. */
+export async function startServer(extraEnv = {}) {
   const kind = serverKind();
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   if (!existsSync(join(distDir, "index.html"))) throw new Error(`no build in ${distDir}: run npm run build first`);
   // GALAXY_GRPC_BASE_PORT=0: the real binary's internal services take free ports too.
-  const env = { GALAXY_GRPC_BASE_PORT: "0", ...process.env, GALAXY_HTTP_ADDR: `127.0.0.1:${port}`, GALAXY_WEB_ROOT: distDir };
+  const env = { GALAXY_GRPC_BASE_PORT: "0", ...process.env, GALAXY_HTTP_ADDR: `127.0.0.1:${port}`, GALAXY_WEB_ROOT: distDir, ...extraEnv };
   const child = spawn(kind.cmd, { shell: true, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let log = "";
   const keep = (d) => {
@@ -242,5 +243,23 @@ export async function shipPixelStats(browser, withShip, withoutShip, rect) {
     );
   } finally {
     await page.close();
+  }
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` until it returns something truthy (returned), or throws after `timeout` ms. */
+export async function waitFor(fn, what, timeout = 15_000) {
+  const end = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${last})`);
+    await sleep(150);
   }
 }
