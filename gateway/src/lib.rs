@@ -49,3 +49,94 @@ pub use fanout::StateFrame;
 pub use gateway::Gateway;
 pub use openapi::ApiDoc;
 pub use ws::MAX_CLIENT_MESSAGE_BYTES;
+
+/// For `fuzz/` only; not an API. Thin doors to the private parsing and validation the REST
+/// handlers and the WebSocket connections run, so the fuzz targets exercise the very same code
+/// without a server, a socket or the services behind them.
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::collections::HashMap;
+
+    use axum::extract::Query;
+    use axum::http::Uri;
+    use galaxy_proto::v1;
+    use serde_json::Value;
+
+    pub use crate::model::{ControlJson, CredentialsJson, RespawnJson, TargetJson};
+    pub use crate::ws::{ClientMessage, Command, Order, ParseFailure};
+    use crate::{ApiError, rest, ws};
+
+    /// Largest REST request body (bigger ones are refused with 413 before any handler runs).
+    pub const MAX_BODY_BYTES: usize = rest::MAX_BODY_BYTES;
+
+    /// A WebSocket text message as a connection reads it.
+    pub fn parse_client_message(text: &str) -> Result<ClientMessage, ParseFailure> {
+        ws::parse_client_message(text)
+    }
+
+    /// The reply a connection sends for a message it did not understand.
+    #[must_use]
+    pub fn failure_reply(failure: ParseFailure) -> String {
+        ws::failure_reply(failure)
+    }
+
+    /// The gateway's check of a parsed command, before it goes to the players service.
+    pub fn order(command: Command) -> Result<Order, ApiError> {
+        ws::order(command)
+    }
+
+    /// The `ValidateCommand` request a control or attitude command becomes.
+    #[must_use]
+    pub fn command_request(
+        token: &str,
+        ship_id: &str,
+        control: ControlJson,
+        attitude_mode: v1::AttitudeMode,
+        target: Option<TargetJson>,
+    ) -> v1::ValidateCommandRequest {
+        ws::command_request(token, ship_id, control, attitude_mode, target)
+    }
+
+    /// The `rejected` reply to a command refused with `error`.
+    #[must_use]
+    pub fn rejected_reply(id: Option<&Value>, command: &str, error: &ApiError) -> String {
+        ws::rejected(id, command, error.code, &error.message)
+    }
+
+    /// A JSON request body as the register and login handlers read it.
+    pub fn credentials(body: &[u8]) -> Result<CredentialsJson, ApiError> {
+        rest::parse_json(body)
+    }
+
+    /// The username part of the login and registration limits' key.
+    #[must_use]
+    pub fn login_limit_key(username: &str) -> String {
+        rest::username_key(username)
+    }
+
+    /// A JSON request body as the respawn handler reads it.
+    pub fn respawn(body: &[u8]) -> Result<RespawnJson, ApiError> {
+        rest::parse_json(body)
+    }
+
+    /// The query of `GET /api/ships/{id}/prediction?{query}` as the handler's `Query` extractor
+    /// reads it: `None` when that is not a URI (the HTTP server refuses it first), `Err` with
+    /// axum's own rejection (a plain-text 400).
+    #[must_use]
+    pub fn prediction_query(query: &str) -> Option<Result<HashMap<String, String>, String>> {
+        let uri: Uri = format!("/api/ships/ship-1/prediction?{query}").parse().ok()?;
+        Some(
+            Query::<HashMap<String, String>>::try_from_uri(&uri)
+                .map(|query| query.0)
+                .map_err(|error| error.body_text()),
+        )
+    }
+
+    /// The prediction handler's validation of its query, and the request it sends physics.
+    pub fn prediction_request(
+        ship_id: &str,
+        query: &HashMap<String, String>,
+    ) -> Result<v1::PredictTrajectoryRequest, ApiError> {
+        rest::prediction_request(ship_id.to_owned(), query)
+    }
+}

@@ -52,7 +52,12 @@ fn json_body<T: DeserializeOwned>(headers: &HeaderMap, body: Result<Bytes, Bytes
     if !essence.eq_ignore_ascii_case("application/json") {
         return Err(ApiError::malformed("expected Content-Type: application/json"));
     }
-    serde_json::from_slice(&body).map_err(|error| ApiError::malformed(format!("invalid JSON body: {error}")))
+    parse_json(&body)
+}
+
+/// A JSON body's bytes as `T` (400 `malformed_request` saying why not).
+pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+    serde_json::from_slice(body).map_err(|error| ApiError::malformed(format!("invalid JSON body: {error}")))
 }
 
 async fn caller(app: &AppState, headers: &HeaderMap) -> ApiResult<Caller> {
@@ -60,7 +65,8 @@ async fn caller(app: &AppState, headers: &HeaderMap) -> ApiResult<Caller> {
     app.sessions.validate(&app.backends.players, token).await
 }
 
-fn username_key(username: &str) -> String {
+/// The username part of the login limit's key: its first characters, lowercased.
+pub(crate) fn username_key(username: &str) -> String {
     username.chars().take(MAX_USERNAME_KEY_CHARS).collect::<String>().to_lowercase()
 }
 
@@ -265,6 +271,28 @@ pub(crate) async fn prediction(
 ) -> ApiResult<Json<PredictionJson>> {
     let caller = caller(&app, &headers).await?;
     own_ship(&app, &caller, &id).await?;
+    let request = prediction_request(id, &query)?;
+    app.prediction_limit.check(&caller.identity.player_id).map_err(|wait| {
+        metrics::counter!("galaxy_gateway_rate_limited_total", "limit" => "prediction").increment(1);
+        ApiError::rate_limited(wait)
+    })?;
+    let prediction = app
+        .backends
+        .physics
+        .clone()
+        .predict_trajectory(request)
+        .await
+        .map_err(|status| ApiError::from_status(&status))?
+        .into_inner();
+    Ok(Json(PredictionJson::from_proto(&prediction)))
+}
+
+/// The `PredictTrajectory` request for a prediction's query (`horizon`, `samples`; defaults
+/// 5400 s and 180), or why the query is refused.
+pub(crate) fn prediction_request(
+    ship_id: String,
+    query: &HashMap<String, String>,
+) -> ApiResult<v1::PredictTrajectoryRequest> {
     let number = |name: &str, default: f64| -> ApiResult<f64> {
         match query.get(name) {
             None => Ok(default),
@@ -281,26 +309,13 @@ pub(crate) async fn prediction(
     if samples.fract() != 0.0 || !(f64::from(SAMPLES_RANGE.0)..=f64::from(SAMPLES_RANGE.1)).contains(&samples) {
         return Err(ApiError::invalid_argument("samples must be a whole number within 2..=2000"));
     }
-    app.prediction_limit.check(&caller.identity.player_id).map_err(|wait| {
-        metrics::counter!("galaxy_gateway_rate_limited_total", "limit" => "prediction").increment(1);
-        ApiError::rate_limited(wait)
-    })?;
-    let request = v1::PredictTrajectoryRequest {
-        ship_id: id,
+    Ok(v1::PredictTrajectoryRequest {
+        ship_id,
         horizon,
         step: (horizon / PREDICTION_STEPS).clamp(1.0, 600.0),
         // Checked above to be a whole number within 2..=2000.
         samples: samples as u32,
-    };
-    let prediction = app
-        .backends
-        .physics
-        .clone()
-        .predict_trajectory(request)
-        .await
-        .map_err(|status| ApiError::from_status(&status))?
-        .into_inner();
-    Ok(Json(PredictionJson::from_proto(&prediction)))
+    })
 }
 
 /// Replace the caller's ship with a new one of the given class, in the spawn orbit.

@@ -145,21 +145,44 @@ enum Ending {
 }
 
 /// A message from the client, checked for shape (values are checked by the players service).
-#[derive(Debug)]
-enum ClientMessage {
-    Auth { token: String },
-    Command { id: Option<Value>, command: Command },
+#[derive(Debug, PartialEq)]
+pub enum ClientMessage {
+    /// `auth`, with its token (empty when missing or not a string).
+    Auth {
+        /// The bearer token.
+        token: String,
+    },
+    /// A command, with the client's `id` for it when that is a number or a short string.
+    Command {
+        /// Echoed back in the reply.
+        id: Option<Value>,
+        /// What it asks.
+        command: Command,
+    },
 }
 
-#[derive(Debug)]
-enum Command {
+/// A command a player sends over the WebSocket.
+#[derive(Debug, PartialEq)]
+pub enum Command {
+    /// `control`: the pilot's inputs, as sent (the players service checks their ranges).
     Control(ControlJson),
-    AttitudeMode { mode: String, target: Option<TargetJson> },
-    Respawn { class: String },
+    /// `attitude_mode`: a mode name (checked by `order`) and an optional target.
+    AttitudeMode {
+        /// The mode's name as sent.
+        mode: String,
+        /// What `target` mode points at.
+        target: Option<TargetJson>,
+    },
+    /// `respawn` as a ship class (the players service checks the name).
+    Respawn {
+        /// The class's name as sent.
+        class: String,
+    },
 }
 
 impl Command {
-    fn name(&self) -> &'static str {
+    /// The command's `type`, as replies name it.
+    pub fn name(&self) -> &'static str {
         match self {
             Command::Control(_) => "control",
             Command::AttitudeMode { .. } => "attitude_mode",
@@ -170,13 +193,40 @@ impl Command {
 
 /// Why a text message was not understood: the reply to send.
 #[derive(Debug, PartialEq)]
-enum ParseFailure {
+pub enum ParseFailure {
     /// Not a JSON object with a string `type`.
     Malformed,
-    /// A `type` this protocol does not have.
+    /// A `type` this protocol does not have (its first 32 characters).
     UnknownType(String),
     /// A known command with missing or mistyped fields.
-    BadCommand { id: Option<Value>, command: &'static str, reason: String },
+    BadCommand {
+        /// The client's `id`, as for a command.
+        id: Option<Value>,
+        /// The command's `type`.
+        command: &'static str,
+        /// serde's account of what is wrong.
+        reason: String,
+    },
+}
+
+/// A parsed command as the services get it, once the gateway's own check passed (the attitude
+/// mode must be one the protocol names; values, targets and classes are the players service's).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Order {
+    /// A `ValidateCommand` (see `command_request`).
+    Submit {
+        /// The pilot's inputs; `None` (an attitude change) re-sends their current ones.
+        control: Option<ControlJson>,
+        /// The mode to set; `Unspecified` leaves it as it is.
+        attitude_mode: v1::AttitudeMode,
+        /// The attitude target.
+        target: Option<TargetJson>,
+    },
+    /// A `Respawn` as this class.
+    Respawn {
+        /// The class's name as sent.
+        class: String,
+    },
 }
 
 #[derive(Deserialize)]
@@ -202,7 +252,8 @@ struct RespawnFields {
     class: String,
 }
 
-fn parse_client_message(text: &str) -> Result<ClientMessage, ParseFailure> {
+/// Reads one text message: its shape only (JSON object, known `type`, fields of the right types).
+pub(crate) fn parse_client_message(text: &str) -> Result<ClientMessage, ParseFailure> {
     let value: Value = serde_json::from_str(text).map_err(|_| ParseFailure::Malformed)?;
     let kind = value.get("type").and_then(Value::as_str).ok_or(ParseFailure::Malformed)?;
     // The client's own number for the command, echoed back: a number or a short string.
@@ -240,7 +291,8 @@ fn parse_client_message(text: &str) -> Result<ClientMessage, ParseFailure> {
     Ok(ClientMessage::Command { id, command })
 }
 
-fn failure_reply(failure: ParseFailure) -> String {
+/// The reply to a message that was not understood (`error`, or `rejected` for a bad command).
+pub(crate) fn failure_reply(failure: ParseFailure) -> String {
     match failure {
         ParseFailure::Malformed => json!({"type": "error", "code": "malformed_message",
             "message": "expected a JSON object with a type field"}),
@@ -252,7 +304,8 @@ fn failure_reply(failure: ParseFailure) -> String {
     .to_string()
 }
 
-fn rejected(id: Option<&Value>, command: &str, code: &str, reason: &str) -> String {
+/// A `rejected` reply.
+pub(crate) fn rejected(id: Option<&Value>, command: &str, code: &str, reason: &str) -> String {
     json!({"type": "rejected", "id": id, "command": command, "code": code, "reason": reason}).to_string()
 }
 
@@ -640,27 +693,20 @@ async fn execute(
         return Err(ApiError::rate_limited(wait));
     }
     let mut replies = Vec::new();
-    match command {
-        Command::Control(control) => {
-            submit(app, caller, &mut replies, control, 0, None).await?;
-            *last_control = Some(control);
-        }
-        Command::AttitudeMode { mode, target } => {
-            let mode = AttitudeMode::from_name(&mode).ok_or_else(|| {
-                ApiError::invalid_argument(format!(
-                    "unknown attitude mode {:?}",
-                    mode.chars().take(32).collect::<String>()
-                ))
-            })?;
-            // NOTE: the players service requires a control with every command; the pilot's
-            // current inputs are re-sent unchanged with the mode.
-            let control = match last_control {
-                Some(control) => *control,
+    match order(command)? {
+        Order::Submit { control, attitude_mode, target } => {
+            // NOTE: the players service requires a control with every command; with a mode
+            // change the pilot's current inputs are re-sent unchanged.
+            let sent = match control.or(*last_control) {
+                Some(control) => control,
                 None => current_control(app, caller.ship_id()),
             };
-            submit(app, caller, &mut replies, control, v1::AttitudeMode::from(mode) as i32, target).await?;
+            submit(app, caller, &mut replies, sent, attitude_mode, target).await?;
+            if control.is_some() {
+                *last_control = Some(sent);
+            }
         }
-        Command::Respawn { class } => {
+        Order::Respawn { class } => {
             let ship = app.respawn(&caller.token, &class).await?;
             caller.identity.ship_id.clone_from(&ship.ship_id);
             *last_control = None;
@@ -673,6 +719,42 @@ async fn execute(
     metrics::counter!("galaxy_gateway_commands_total", "result" => "ack").increment(1);
     replies.push(Reply::Text(json!({"type": "ack", "id": id, "command": name}).to_string()));
     Ok(replies)
+}
+
+/// The gateway's own check of a command: the attitude mode must be one the protocol names.
+pub(crate) fn order(command: Command) -> Result<Order, ApiError> {
+    Ok(match command {
+        Command::Control(control) => {
+            Order::Submit { control: Some(control), attitude_mode: v1::AttitudeMode::Unspecified, target: None }
+        }
+        Command::AttitudeMode { mode, target } => {
+            let mode = AttitudeMode::from_name(&mode).ok_or_else(|| {
+                ApiError::invalid_argument(format!(
+                    "unknown attitude mode {:?}",
+                    mode.chars().take(32).collect::<String>()
+                ))
+            })?;
+            Order::Submit { control: None, attitude_mode: mode.into(), target }
+        }
+        Command::Respawn { class } => Order::Respawn { class },
+    })
+}
+
+/// The `ValidateCommand` request [`submit`] sends.
+pub(crate) fn command_request(
+    token: &str,
+    ship_id: &str,
+    control: ControlJson,
+    attitude_mode: v1::AttitudeMode,
+    target: Option<TargetJson>,
+) -> v1::ValidateCommandRequest {
+    v1::ValidateCommandRequest {
+        token: token.to_owned(),
+        ship_id: ship_id.to_owned(),
+        control: Some(control.into()),
+        attitude_mode: attitude_mode as i32,
+        target: target.map(Into::into),
+    }
 }
 
 /// The ship's inputs as of the latest frame (zero if unknown).
@@ -691,18 +773,12 @@ async fn submit(
     caller: &mut Caller,
     replies: &mut Vec<Reply>,
     control: ControlJson,
-    attitude_mode: i32,
+    attitude_mode: v1::AttitudeMode,
     target: Option<TargetJson>,
 ) -> Result<(), ApiError> {
     for attempt in 0..2 {
         let ship_id = caller.ship_id().ok_or_else(|| ApiError::not_found("you have no ship; respawn first"))?;
-        let request = v1::ValidateCommandRequest {
-            token: caller.token.clone(),
-            ship_id: ship_id.to_owned(),
-            control: Some(control.into()),
-            attitude_mode,
-            target: target.clone().map(Into::into),
-        };
+        let request = command_request(&caller.token, ship_id, control, attitude_mode, target.clone());
         match app.backends.players.clone().submit_command(request).await {
             Ok(_) => return Ok(()),
             Err(status) if status.code() == tonic::Code::PermissionDenied && attempt == 0 => {
