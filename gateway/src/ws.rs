@@ -55,6 +55,8 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Most bytes read and thrown away after closing a connection that sent an oversize message,
 /// so the close frame is not lost to a TCP reset.
 const DRAIN_AFTER_CLOSE_BYTES: usize = 256 * 1024;
+/// Longest command `id` string echoed back, in characters (docs/protocol.md).
+const MAX_ID_CHARS: usize = 64;
 /// Commands one connection may have waiting for the command task.
 const COMMAND_QUEUE: usize = 32;
 /// Close codes of the protocol.
@@ -256,8 +258,12 @@ struct RespawnFields {
 pub(crate) fn parse_client_message(text: &str) -> Result<ClientMessage, ParseFailure> {
     let value: Value = serde_json::from_str(text).map_err(|_| ParseFailure::Malformed)?;
     let kind = value.get("type").and_then(Value::as_str).ok_or(ParseFailure::Malformed)?;
-    // The client's own number for the command, echoed back: a number or a short string.
-    let id = value.get("id").filter(|id| id.is_number() || id.as_str().is_some_and(|text| text.len() <= 64)).cloned();
+    // The client's own number for the command, echoed back: a number or a string of at most
+    // MAX_ID_CHARS characters (not bytes: the protocol counts characters).
+    let id = value
+        .get("id")
+        .filter(|id| id.is_number() || id.as_str().is_some_and(|text| text.chars().count() <= MAX_ID_CHARS))
+        .cloned();
     let bad = |command: &'static str, error: serde_json::Error| ParseFailure::BadCommand {
         id: id.clone(),
         command,
@@ -825,5 +831,24 @@ mod tests {
         assert_eq!(parse_client_message(r#"{"type":"dance"}"#).err(), Some(ParseFailure::UnknownType("dance".into())));
         let bad = parse_client_message(r#"{"type":"control","id":9,"throttle":"full"}"#).err();
         assert!(matches!(bad, Some(ParseFailure::BadCommand { id: Some(Value::Number(_)), command: "control", .. })));
+    }
+
+    /// Found by fuzz/ (`ws_client_message`): the length of a string `id` was counted in bytes, so
+    /// an id of 33 to 64 non-ASCII characters, which the protocol allows, was silently not echoed.
+    #[test]
+    fn string_ids_of_up_to_64_characters_are_echoed_whatever_their_bytes() {
+        let id_of = |id: &str| {
+            let message = json!({"type": "respawn", "id": id, "class": "fast_frigate"}).to_string();
+            match parse_client_message(&message) {
+                Ok(ClientMessage::Command { id, .. }) => id,
+                other => panic!("{message} read as {other:?}"),
+            }
+        };
+        let accented = "é".repeat(64);
+        assert_eq!(id_of(&accented), Some(Value::String(accented.clone())), "64 characters, 128 bytes");
+        assert_eq!(id_of(&"🚀".repeat(40)), Some(Value::String("🚀".repeat(40))));
+        assert_eq!(id_of(&"x".repeat(64)), Some(Value::String("x".repeat(64))));
+        assert_eq!(id_of(&"x".repeat(65)), None);
+        assert_eq!(id_of(&format!("{accented}é")), None, "65 characters");
     }
 }
