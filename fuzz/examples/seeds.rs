@@ -424,7 +424,12 @@ fn physics_requests() -> Vec<(&'static str, Vec<u8>)> {
     frame(
         &mut lifecycle,
         1,
-        &v1::SpawnShipRequest { owner_id: "carol".into(), name: "Heron".into(), class_name: String::new() },
+        &v1::SpawnShipRequest {
+            owner_id: "carol".into(),
+            name: "Heron".into(),
+            class_name: String::new(),
+            ship_id: String::new(),
+        },
     );
     frame(&mut lifecycle, 6, &v1::SnapshotRequest {});
     frame(&mut lifecycle, 2, &v1::RemoveShipRequest { ship_id: ship("ship-1") });
@@ -433,7 +438,12 @@ fn physics_requests() -> Vec<(&'static str, Vec<u8>)> {
     frame(
         &mut lifecycle,
         1,
-        &v1::SpawnShipRequest { owner_id: "dave".into(), name: "Tug".into(), class_name: "cargo_hauler".into() },
+        &v1::SpawnShipRequest {
+            owner_id: "dave".into(),
+            name: "Tug".into(),
+            class_name: "cargo_hauler".into(),
+            ship_id: String::new(),
+        },
     );
     let mut other_services = Vec::new();
     frame(
@@ -470,7 +480,12 @@ fn physics_requests() -> Vec<(&'static str, Vec<u8>)> {
     frame(
         &mut refused,
         1,
-        &v1::SpawnShipRequest { owner_id: "eve".into(), name: "X".into(), class_name: "battleship".into() },
+        &v1::SpawnShipRequest {
+            owner_id: "eve".into(),
+            name: "X".into(),
+            class_name: "battleship".into(),
+            ship_id: String::new(),
+        },
     );
     frame(&mut refused, 7, &v1::RestoreRequest { snapshot_id: 99 });
     vec![("flight", flight), ("lifecycle", lifecycle), ("other_services", other_services), ("refused", refused)]
