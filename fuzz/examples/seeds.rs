@@ -1,6 +1,7 @@
 //! Writes the committed seed corpora, `fuzz/seeds/<target>/`, from real, valid inputs: snapshots
 //! of simulations and worlds that flew, initial-condition files the CSV writer produced, real
-//! storage environments, and protobuf requests as the services' clients encode them.
+//! storage environments, protobuf requests as the services' clients encode them, and the
+//! gateway's WebSocket messages and REST bodies as docs/protocol.md writes them.
 //!
 //! Run from anywhere (it replaces each target's seed folder; the output is deterministic):
 //!     cargo +nightly run --manifest-path fuzz/Cargo.toml --example seeds
@@ -11,9 +12,11 @@ use std::path::{Path, PathBuf};
 use galaxy_engine::{SimParams, Simulation};
 use galaxy_fuzz::commands::{ALTITUDES, HORIZONS, Op, PREDICTION_STEPS, SUBSTEPS, encode_program, run};
 use galaxy_fuzz::{control_byte, encode_frame};
+use galaxy_gateway::fuzzing;
 use galaxy_physics::{SpawnOrbit, World};
 use galaxy_proto::v1;
 use prost::Message;
+use serde_json::json;
 
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("seeds");
@@ -29,6 +32,8 @@ fn main() {
     write_target(&root, "storage_config", storage_environments());
     write_target(&root, "game_config", game_config_requests());
     write_target(&root, "proto_requests", physics_requests());
+    write_target(&root, "ws_client_message", ws_messages());
+    write_target(&root, "rest_bodies", rest_bodies());
 }
 
 fn write_target<'a>(root: &Path, target: &str, seeds: impl IntoIterator<Item = (&'a str, Vec<u8>)>) {
@@ -489,4 +494,85 @@ fn physics_requests() -> Vec<(&'static str, Vec<u8>)> {
     );
     frame(&mut refused, 7, &v1::RestoreRequest { snapshot_id: 99 });
     vec![("flight", flight), ("lifecycle", lifecycle), ("other_services", other_services), ("refused", refused)]
+}
+
+/// WebSocket messages: one of every type as the protocol shows it, and refused ones (each
+/// checked to be read as it says).
+fn ws_messages() -> Vec<(&'static str, Vec<u8>)> {
+    let accepted = [
+        ("auth", json!({"type": "auth", "token": "b64url".repeat(7)})),
+        ("control", json!({"type": "control", "id": 1, "throttle": 0.5, "pitch": 0.0, "yaw": 0.0, "roll": 0.0})),
+        ("control_defaults", json!({"type": "control", "throttle": 1})),
+        // Out of range: the gateway passes it on and the players service refuses it.
+        ("control_out_of_range", json!({"type": "control", "id": 6, "throttle": 1.5, "pitch": -2e300, "yaw": 1e-320})),
+        ("attitude_prograde", json!({"type": "attitude_mode", "id": 2, "mode": "prograde"})),
+        (
+            "attitude_target_body",
+            json!({"type": "attitude_mode", "id": 3, "mode": "target", "target": {"body": "Moon"}}),
+        ),
+        (
+            "attitude_target_ship",
+            json!({"type": "attitude_mode", "id": "cmd-4", "mode": "target", "target": {"ship": "ship-3"}}),
+        ),
+        ("attitude_unknown_mode", json!({"type": "attitude_mode", "id": 7, "mode": "sideways"})),
+        ("respawn", json!({"type": "respawn", "id": 4, "class": "cargo_hauler"})),
+        // An id of 40 characters (80 bytes): the protocol allows ids of up to 64 characters.
+        ("respawn_unicode_id", json!({"type": "respawn", "id": "é".repeat(40), "class": "fast_frigate"})),
+        // An id of 65 characters is not echoed.
+        ("respawn_long_id", json!({"type": "respawn", "id": "x".repeat(65), "class": "battleship"})),
+    ];
+    let mut seeds: Vec<(&str, Vec<u8>)> = Vec::new();
+    for (name, message) in accepted {
+        let text = message.to_string();
+        assert!(
+            matches!(
+                fuzzing::parse_client_message(&text),
+                Ok(fuzzing::ClientMessage::Command { .. } | fuzzing::ClientMessage::Auth { .. })
+            ),
+            "{text}"
+        );
+        seeds.push((name, text.into_bytes()));
+    }
+    let refused = [
+        ("malformed", b"{\"type\": 1}".to_vec()),
+        ("unknown_type", json!({"type": "teleport", "id": 5}).to_string().into_bytes()),
+        ("bad_control", json!({"type": "control", "id": 5, "throttle": "full"}).to_string().into_bytes()),
+        (
+            "bad_target",
+            json!({"type": "attitude_mode", "id": 8, "mode": "target", "target": {"planet": "Mars"}})
+                .to_string()
+                .into_bytes(),
+        ),
+        // Not UTF-8 (the target also reads it lossily).
+        ("not_utf8", b"{\"type\": \"auth\", \"token\": \"\xff\xfe\"}".to_vec()),
+    ];
+    for (name, bytes) in refused {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!matches!(fuzzing::parse_client_message(&text), Ok(fuzzing::ClientMessage::Command { .. })), "{text}");
+        seeds.push((name, bytes));
+    }
+    seeds
+}
+
+/// REST bodies, behind the kind byte `rest_bodies` reads: 0 credentials, 1 a respawn, 2 a
+/// prediction's query.
+fn rest_bodies() -> Vec<(&'static str, Vec<u8>)> {
+    let with_kind = |kind: u8, body: &[u8]| [&[kind][..], body].concat();
+    let json = |kind: u8, body: serde_json::Value| with_kind(kind, body.to_string().as_bytes());
+    vec![
+        ("register", json(0, json!({"username": "ada_1", "password": "correct horse battery"}))),
+        ("login_unicode", json(0, json!({"username": "Ädá_ΣΑΣ", "password": "pässwörd-✓ ½"}))),
+        ("credentials_missing_password", json(0, json!({"username": "ada_1"}))),
+        ("credentials_wrong_type", json(0, json!({"username": 7, "password": ["x"]}))),
+        ("respawn", json(1, json!({"class": "cargo_hauler"}))),
+        ("respawn_extra_field", json(1, json!({"class": "fast_frigate", "ship": "ship-1"}))),
+        ("respawn_null_class", json(1, json!({"class": null}))),
+        ("prediction", with_kind(2, b"horizon=5400&samples=180")),
+        ("prediction_defaults", with_kind(2, b"")),
+        ("prediction_limits", with_kind(2, b"horizon=1e7&samples=2000")),
+        ("prediction_encoded", with_kind(2, b"horizon=%201.5e3%20&samples=+200&extra=1")),
+        ("prediction_short", with_kind(2, b"horizon=0.5")),
+        ("prediction_fraction", with_kind(2, b"samples=2.5")),
+        ("prediction_nan", with_kind(2, b"horizon=NaN&samples=abc")),
+    ]
 }
