@@ -196,6 +196,11 @@ impl Simulation {
         self.check_ship(index)?;
         let last = self.ships.len() - 1;
         self.ships.swap_remove(index);
+        // NOTE (fuzz/engine_commands): with Barnes–Hut a ship's acceleration depends on the
+        // group of ships it was evaluated with (the group's box decides which cells open), so the
+        // cached values no longer equal a fresh evaluation once a ship is gone; a restored
+        // snapshot, which always evaluates afresh, then stepped differently in the last bits.
+        self.accelerations_current = false;
         for ship in 0..self.ships.len() {
             match self.ships.target[ship] {
                 Some(AttitudeTarget::Ship(target)) if target == index => {
