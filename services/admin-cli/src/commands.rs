@@ -168,12 +168,13 @@ async fn execute(services: &Services, session: Option<&AdminSession>, command: C
                         player.username.clone(),
                         role_name(player.role).to_owned(),
                         if player.banned { "yes" } else { "no" }.to_owned(),
+                        if player.online { "yes" } else { "no" }.to_owned(),
                         player.created_at_unix.to_string(),
                     ]
                 })
                 .collect::<Vec<_>>();
             Ok(Report {
-                text: table::render(&["id", "username", "role", "banned", "created_at_unix"], &rows),
+                text: table::render(&["id", "username", "role", "banned", "online", "created_at_unix"], &rows),
                 json: json!(players.iter().map(player_json).collect::<Vec<_>>()),
             })
         }
@@ -376,6 +377,8 @@ fn player_json(player: &v1::PlayerSummary) -> serde_json::Value {
         "username": player.username,
         "role": role_name(player.role),
         "banned": player.banned,
+        "online": player.online,
+        "last_seen_unix": player.last_seen_unix,
         "created_at_unix": player.created_at_unix,
     })
 }

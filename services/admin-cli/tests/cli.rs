@@ -232,6 +232,9 @@ async fn players_and_admins_are_managed_and_only_admins_may() {
     assert_eq!(names, [(ADMIN, "admin"), ("pilot_one", "player")]);
     let table = galaxy_admin(&game, Some((ADMIN, ADMIN_PASSWORD)), &["players", "list"]).await;
     assert!(table.stdout.lines().any(|line| line.contains("pilot_one") && line.contains("player")), "{table:?}");
+    assert!(table.stdout.lines().next().unwrap().contains("online"), "{table:?}");
+    let pilot_listed = players.as_array().unwrap().iter().find(|player| player["username"] == "pilot_one").unwrap();
+    assert_eq!(pilot_listed["online"], true, "registered just now: {pilot_listed}");
 
     // A player's credentials change nothing (exit 4), and neither do none or wrong ones.
     let refused = galaxy_admin(&game, Some(("pilot_one", "pilot password")), &["pause"]).await;

@@ -152,15 +152,19 @@ async function refreshSnapshots() {
 async function refreshPlayers() {
   try {
     const { players } = await api("players");
+    const online = players.filter((player) => player.online).length;
+    $("players-heading").textContent = `Players: ${online} online of ${players.length}`;
     const body = $("players").querySelector("tbody");
     body.replaceChildren();
     for (const player of players) {
+      if ($("online-only").checked && !player.online) continue;
       const row = document.createElement("tr");
       row.dataset.username = player.username;
       cell(row, player.id);
       cell(row, player.username);
       cell(row, player.role);
       cell(row, player.banned ? "yes" : "no");
+      cell(row, player.online ? "online" : player.last_seen_unix ? `seen ${new Date(player.last_seen_unix * 1000).toLocaleString()}` : "never");
       const actions = cell(row, "");
       const act = (action) => async () => {
         try {
@@ -239,6 +243,7 @@ function wire() {
   });
   $("registrations-open").addEventListener("click", () => control("registrations", { open: true }, "registrations open"));
   $("registrations-close").addEventListener("click", () => control("registrations", { open: false }, "registrations closed"));
+  $("online-only").addEventListener("change", () => refreshPlayers());
   $("snapshot-now").addEventListener("click", () => control("snapshots", {}, "snapshot saved"));
   for (const tab of document.querySelectorAll(".tab")) {
     tab.addEventListener("click", () => {

@@ -340,6 +340,8 @@ fn player_json(player: &v1::PlayerSummary) -> Value {
         "username": player.username,
         "role": role,
         "banned": player.banned,
+        "online": player.online,
+        "last_seen_unix": player.last_seen_unix,
         "created_at_unix": player.created_at_unix,
     })
 }

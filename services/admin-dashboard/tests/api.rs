@@ -190,7 +190,10 @@ async fn an_admin_logs_in_and_steers_the_game_and_every_change_is_audited() {
     // Players: kick, ban, unban.
     running.register_player("dash_pilot").await;
     let players = running.ok(&admin, Method::GET, "/admin/api/players", Value::Null).await;
-    assert!(players["players"].as_array().unwrap().iter().any(|player| player["username"] == "dash_pilot"));
+    let pilot = players["players"].as_array().unwrap().iter().find(|player| player["username"] == "dash_pilot");
+    // Just registered: seen now, so online.
+    assert_eq!(pilot.unwrap()["online"], true, "{players}");
+    assert!(pilot.unwrap()["last_seen_unix"].as_i64().unwrap() > 0);
     let kicked = running.ok(&admin, Method::POST, "/admin/api/players/dash_pilot/kick", json!({})).await;
     assert_eq!(kicked["sessions_revoked"], 1);
     let banned = running.ok(&admin, Method::POST, "/admin/api/players/dash_pilot/ban", json!({})).await;

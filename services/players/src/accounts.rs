@@ -156,6 +156,7 @@ impl PlayerAccounts {
             })?;
         let ship =
             self.store.create_ship(player.id, STARTING_SHIP_CLASS, &starting_ship_name(&player.username)).await?;
+        self.seen(player.id).await;
         self.issue_session(identity(&player, Some(&ship))).await
     }
 
@@ -185,6 +186,7 @@ impl PlayerAccounts {
         if player.banned {
             return Err(PlayersError::Banned);
         }
+        self.seen(player.id).await;
         let ship = match self.current_ship(player.id).await? {
             Some(ship) => ship,
             None => {
@@ -192,6 +194,13 @@ impl PlayerAccounts {
             }
         };
         self.issue_session(identity(&player, Some(&ship))).await
+    }
+
+    /// Records a sighting for "online" in the admin tools; a failure costs only that (logged).
+    async fn seen(&self, player_id: galaxy_storage::PlayerId) {
+        if let Err(error) = self.store.touch_player(player_id, SystemTime::now()).await {
+            tracing::debug!(%error, player = player_id.0, "could not record the player as seen");
+        }
     }
 
     /// Ends the session: the token never validates again. Logging out twice is fine.
@@ -224,6 +233,7 @@ impl PlayerAccounts {
     /// Who holds this token, if it is valid (issued, not revoked, not expired, account not banned).
     pub async fn validate_session(&self, token: &str) -> Result<PlayerIdentity, PlayersError> {
         let (_session, player) = self.authenticate(token).await?;
+        self.seen(player.id).await;
         let ship = self.current_ship(player.id).await?;
         Ok(identity(&player, ship.as_ref()))
     }

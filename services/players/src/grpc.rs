@@ -261,8 +261,16 @@ fn unix_time(time: SystemTime) -> (i64, u32) {
     })
 }
 
+/// How recently a player must have been seen to count as online: three of the gateway's 30 s
+/// WebSocket pings, each of which revalidates the session.
+const ONLINE_WINDOW: std::time::Duration = std::time::Duration::from_secs(90);
+
 fn player_summary(player: &galaxy_storage::Player) -> v1::PlayerSummary {
+    // A sighting in the future (clock skew between pods) counts as now.
+    let online = player.last_seen.is_some_and(|seen| !matches!(seen.elapsed(), Ok(age) if age > ONLINE_WINDOW));
     v1::PlayerSummary {
+        last_seen_unix: player.last_seen.map_or(0, |seen| unix_time(seen).0),
+        online,
         player_id: player.id.0.to_string(),
         username: player.username.clone(),
         role: role_message(player.role) as i32,

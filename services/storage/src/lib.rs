@@ -35,8 +35,8 @@ pub use error::StorageError;
 pub use lock::SingletonLock;
 pub use memory::{MemoryBus, MemoryDatabase};
 pub use model::{
-    AuditEntry, AuditEntryId, GameConfig, NewSnapshot, Player, PlayerId, Role, Session, Ship, ShipId, Snapshot,
-    SnapshotId, SnapshotSummary, StoredGameConfig, TickRecord,
+    AuditEntry, AuditEntryId, GameConfig, LAST_SEEN_RESOLUTION, NewSnapshot, Player, PlayerId, Role, Session, Ship,
+    ShipId, Snapshot, SnapshotId, SnapshotSummary, StoredGameConfig, TickRecord,
 };
 pub use postgres::PostgresStore;
 pub use redis::{RedisKeys, RedisStore, StreamEntry, StreamEntryId, StreamName};

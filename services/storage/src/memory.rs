@@ -104,6 +104,7 @@ impl MemoryDatabase {
             role,
             banned: false,
             created_at: SystemTime::now(),
+            last_seen: None,
         };
         tables.players.push(player.clone());
         Ok(player)
@@ -122,6 +123,16 @@ impl MemoryDatabase {
     /// See [`crate::PostgresStore::list_players`].
     pub fn list_players(&self, limit: u32) -> Vec<Player> {
         self.tables().players.iter().take(limit as usize).cloned().collect()
+    }
+
+    /// See [`crate::PostgresStore::touch_player`].
+    pub fn touch_player(&self, player_id: PlayerId, now: SystemTime) {
+        let mut tables = self.tables();
+        if let Some(player) = tables.players.iter_mut().find(|player| player.id == player_id)
+            && player.last_seen.is_none_or(|seen| seen + crate::LAST_SEEN_RESOLUTION < now)
+        {
+            player.last_seen = Some(now);
+        }
     }
 
     /// See [`crate::PostgresStore::set_banned`].

@@ -1,6 +1,10 @@
 //! The records the PostgreSQL repository reads and writes: plain data, no driver types.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
+
+/// How finely a player's last sighting is recorded: a validation within this of the last one
+/// writes nothing.
+pub const LAST_SEEN_RESOLUTION: Duration = Duration::from_secs(10);
 
 /// A player's database id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -61,6 +65,8 @@ pub struct Player {
     pub banned: bool,
     /// When the account was created.
     pub created_at: SystemTime,
+    /// When the player last logged in or had a session validated, to [`LAST_SEEN_RESOLUTION`].
+    pub last_seen: Option<SystemTime>,
 }
 
 // Hand-written so password hashes stay out of logs (they are offline-crackable).

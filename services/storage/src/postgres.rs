@@ -14,8 +14,8 @@ use crate::config::PostgresConfig;
 use crate::error::{self, StorageError};
 use crate::lock::SingletonLock;
 use crate::model::{
-    AuditEntry, AuditEntryId, GameConfig, NewSnapshot, Player, PlayerId, Role, Session, Ship, ShipId, Snapshot,
-    SnapshotId, SnapshotSummary, StoredGameConfig, TickRecord,
+    AuditEntry, AuditEntryId, GameConfig, LAST_SEEN_RESOLUTION, NewSnapshot, Player, PlayerId, Role, Session, Ship,
+    ShipId, Snapshot, SnapshotId, SnapshotSummary, StoredGameConfig, TickRecord,
 };
 
 mod embedded {
@@ -30,7 +30,7 @@ const MIGRATION_LOCK_KEY: i64 = 0x6761_6c61_7879_0001;
 /// Longest wait for another instance's migration to finish.
 const MIGRATION_LOCK_TIMEOUT: &str = "60s";
 
-const PLAYER_COLUMNS: &str = "id, username, password_hash, role, banned, created_at";
+const PLAYER_COLUMNS: &str = "id, username, password_hash, role, banned, created_at, last_seen_at";
 const SESSION_COLUMNS: &str = "token_hash, player_id, created_at, expires_at, revoked";
 const SHIP_COLUMNS: &str = "id, owner_id, class_name, name, created_at";
 const SNAPSHOT_SUMMARY_COLUMNS: &str =
@@ -197,6 +197,23 @@ impl PostgresStore {
         let sql = format!("SELECT {PLAYER_COLUMNS} FROM players ORDER BY id LIMIT $1");
         self.run("list_players", async |client| {
             client.query(&sql, &[&i64::from(limit)]).await.map_err(db)?.iter().map(player_from_row).collect()
+        })
+        .await
+    }
+
+    /// Records that the player was seen at `now` (written at most every [`LAST_SEEN_RESOLUTION`],
+    /// so validating a session stays a read most of the time). An unknown id changes nothing.
+    pub async fn touch_player(&self, player_id: PlayerId, now: SystemTime) -> Result<(), StorageError> {
+        let stale = now.checked_sub(LAST_SEEN_RESOLUTION).unwrap_or(now);
+        self.run("touch_player", async |client| {
+            client
+                .execute(
+                    "UPDATE players SET last_seen_at = $2 WHERE id = $1 AND (last_seen_at IS NULL OR last_seen_at < $3)",
+                    &[&player_id.0, &now, &stale],
+                )
+                .await
+                .map_err(db)?;
+            Ok(())
         })
         .await
     }
@@ -531,6 +548,7 @@ fn player_from_row(row: &Row) -> Result<Player, StorageError> {
         role,
         banned: column(row, "banned")?,
         created_at: column(row, "created_at")?,
+        last_seen: column(row, "last_seen_at")?,
     })
 }
 

@@ -69,6 +69,14 @@ impl Database {
         on_database!(self, store => store.list_players(limit), Ok(store.list_players(limit)))
     }
 
+    /// See [`PostgresStore::touch_player`].
+    pub async fn touch_player(&self, player_id: PlayerId, now: SystemTime) -> Result<(), StorageError> {
+        on_database!(self, store => store.touch_player(player_id, now), {
+            store.touch_player(player_id, now);
+            Ok(())
+        })
+    }
+
     /// See [`PostgresStore::set_banned`].
     pub async fn set_banned(&self, player_id: PlayerId, banned: bool) -> Result<(), StorageError> {
         on_database!(self, store => store.set_banned(player_id, banned), store.set_banned(player_id, banned))

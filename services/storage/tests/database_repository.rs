@@ -174,6 +174,31 @@ async fn banning_revokes_every_session_of_the_player_only() {
 }
 
 #[tokio::test]
+async fn a_sighting_is_recorded_to_ten_seconds_and_only_for_that_player() {
+    with_each_database(|store| async move {
+        let (ivan, judy) = (new_player(&store, "ivan").await, new_player(&store, "judy").await);
+        let seen = |player| {
+            let store = store.clone();
+            async move { store.find_player(player).await.expect("lookup").expect("exists").last_seen }
+        };
+        assert_eq!(seen(ivan).await, None, "never seen yet");
+        // PostgreSQL keeps microseconds: compare at that resolution.
+        let at = |seconds: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + seconds);
+        store.touch_player(ivan, at(0)).await.expect("touch");
+        assert_eq!(seen(ivan).await, Some(at(0)));
+        store.touch_player(ivan, at(5)).await.expect("touch within the resolution");
+        assert_eq!(seen(ivan).await, Some(at(0)), "no write within 10 s of the last");
+        store.touch_player(ivan, at(11)).await.expect("touch after it");
+        assert_eq!(seen(ivan).await, Some(at(11)));
+        assert_eq!(seen(judy).await, None, "judy untouched");
+        store.touch_player(PlayerId(i64::MAX), at(20)).await.expect("an unknown id changes nothing");
+        let listed = store.list_players(10).await.expect("list");
+        assert_eq!(listed.iter().find(|player| player.id == ivan).expect("ivan listed").last_seen, Some(at(11)));
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn ships_are_listed_per_owner_oldest_first() {
     with_each_database(|store| async move {
         let (grace, heidi) = (new_player(&store, "grace").await, new_player(&store, "heidi").await);
