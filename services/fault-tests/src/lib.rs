@@ -181,6 +181,15 @@ impl Service {
         }
     }
 
+    /// The process's resident memory (VmRSS), bytes; `None` once it has exited.
+    #[must_use]
+    pub fn resident_memory_bytes(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+        let kilobytes: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kilobytes * 1024)
+    }
+
     /// The last `lines` lines of the service's log.
     #[must_use]
     pub fn log_tail(&self, lines: usize) -> String {
