@@ -311,7 +311,7 @@ async fn hostile_websocket_clients_do_not_slow_a_player_or_grow_the_gateway() {
         assert_eq!(attacked.round_trips.len(), attacked.commands, "commands unanswered under attack: {attacked:?}");
         // Its latency and its states held up (bounds generous for a loaded 2-core CI machine;
         // the figures above are what was measured).
-        let bound = (baseline.percentile(0.99) * 5).max(Duration::from_millis(250));
+        let bound = (baseline.percentile(0.99) * 5).max(Duration::from_millis(500));
         assert!(
             attacked.percentile(0.99) <= bound,
             "p99 {:?} under attack against {:?} alone",
