@@ -156,7 +156,7 @@ impl PlayerAccounts {
             })?;
         let ship =
             self.store.create_ship(player.id, STARTING_SHIP_CLASS, &starting_ship_name(&player.username)).await?;
-        self.seen(player.id).await;
+        self.seen(&player).await;
         self.issue_session(identity(&player, Some(&ship))).await
     }
 
@@ -186,7 +186,7 @@ impl PlayerAccounts {
         if player.banned {
             return Err(PlayersError::Banned);
         }
-        self.seen(player.id).await;
+        self.seen(&player).await;
         let ship = match self.current_ship(player.id).await? {
             Some(ship) => ship,
             None => {
@@ -197,9 +197,15 @@ impl PlayerAccounts {
     }
 
     /// Records a sighting for "online" in the admin tools; a failure costs only that (logged).
-    async fn seen(&self, player_id: galaxy_storage::PlayerId) {
-        if let Err(error) = self.store.touch_player(player_id, SystemTime::now()).await {
-            tracing::debug!(%error, player = player_id.0, "could not record the player as seen");
+    /// Skips the write when the account just read says the player was seen recently: session
+    /// validation is the hot path (every WebSocket ping, every few REST calls).
+    async fn seen(&self, player: &galaxy_storage::Player) {
+        let now = SystemTime::now();
+        if player.last_seen.is_some_and(|seen| seen + galaxy_storage::LAST_SEEN_RESOLUTION >= now) {
+            return;
+        }
+        if let Err(error) = self.store.touch_player(player.id, now).await {
+            tracing::debug!(%error, player = player.id.0, "could not record the player as seen");
         }
     }
 
@@ -233,7 +239,7 @@ impl PlayerAccounts {
     /// Who holds this token, if it is valid (issued, not revoked, not expired, account not banned).
     pub async fn validate_session(&self, token: &str) -> Result<PlayerIdentity, PlayersError> {
         let (_session, player) = self.authenticate(token).await?;
-        self.seen(player.id).await;
+        self.seen(&player).await;
         let ship = self.current_ship(player.id).await?;
         Ok(identity(&player, ship.as_ref()))
     }
