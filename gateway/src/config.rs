@@ -164,6 +164,9 @@ pub struct GatewayConfig {
     pub stalled_send_timeout: Duration,
     /// How long graceful shutdown waits for WebSockets to close (5 s).
     pub drain_timeout: Duration,
+    /// Longest a client may take to send a request's headers, the WebSocket upgrade included
+    /// (5 s; also how long an idle keep-alive connection is kept). Bounds slowloris clients.
+    pub header_read_timeout: Duration,
     /// Timeout of one call to another service (10 s; password hashing queues up to 5 s).
     pub rpc_timeout: Duration,
 }
@@ -187,6 +190,7 @@ impl Default for GatewayConfig {
             min_state_interval: Duration::from_millis(100),
             stalled_send_timeout: Duration::from_secs(20),
             drain_timeout: Duration::from_secs(5),
+            header_read_timeout: Duration::from_secs(5),
             rpc_timeout: Duration::from_secs(10),
         }
     }

@@ -25,6 +25,7 @@ use crate::backends::Backends;
 use crate::config::{GatewayConfig, OriginPolicy};
 use crate::error::{ApiError, GatewayError};
 use crate::fanout::{LatestFrame, StateFrame, TickFollower};
+use crate::http_server::serve_http;
 use crate::limits::{KeyedLimit, per_hour, per_minute, per_second};
 use crate::model::{BodiesJson, ConfigJson};
 use crate::rest;
@@ -357,13 +358,12 @@ impl Gateway {
             let _ = stopped.wait_for(|stop| *stop).await;
         }));
         let signal_state = Arc::clone(&state);
-        let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                tracing::info!("shutting down: closing WebSockets with 1001");
-                signal_state.shutdown.send_replace(true);
-            })
-            .await;
+        let served = serve_http(listener, router, state.config.header_read_timeout, async move {
+            shutdown.await;
+            tracing::info!("shutting down: closing WebSockets with 1001");
+            signal_state.shutdown.send_replace(true);
+        })
+        .await;
         // The server may also have stopped on its own (an accept error): close sockets either way.
         state.shutdown.send_replace(true);
         let drained = tokio::time::timeout(state.config.drain_timeout, async {

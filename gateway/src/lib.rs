@@ -35,6 +35,7 @@ pub mod config;
 mod error;
 pub mod fanout;
 mod gateway;
+mod http_server;
 mod limits;
 pub mod model;
 mod openapi;

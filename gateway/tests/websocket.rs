@@ -268,3 +268,37 @@ async fn logging_out_closes_that_tokens_websockets_with_4001() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgrade_request_that_never_finishes_its_headers_is_dropped_after_the_header_read_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let config = GatewayConfig { header_read_timeout: Duration::from_millis(800), ..test_config() };
+    with_game_on(EventBus::Memory(MemoryBus::new(10_000)), config, |game| async move {
+        // A slowloris client: the request line and one header, then a byte every 100 ms.
+        let mut slow = tokio::net::TcpStream::connect(game.address).await.unwrap();
+        slow.write_all(b"GET /ws HTTP/1.1\r\nHost: galaxy\r\n").await.unwrap();
+        let started = Instant::now();
+        let mut reply = Vec::new();
+        let closed_after = loop {
+            let mut buffer = [0_u8; 256];
+            match tokio::time::timeout(Duration::from_millis(100), slow.read(&mut buffer)).await {
+                Ok(Ok(0) | Err(_)) => break started.elapsed(),
+                Ok(Ok(read)) => reply.extend_from_slice(&buffer[..read]),
+                Err(_) => {
+                    assert!(started.elapsed() < Duration::from_secs(10), "the slow client was never dropped");
+                    if slow.write_all(b"X").await.is_err() {
+                        break started.elapsed();
+                    }
+                }
+            }
+        };
+        assert!(closed_after >= Duration::from_millis(600), "dropped too early: {closed_after:?}");
+        // Nothing was served to it, and the gateway still serves a prompt client.
+        assert!(!String::from_utf8_lossy(&reply).contains("101"), "{}", String::from_utf8_lossy(&reply));
+        let (token, _) = token_and_ship(&game.register("prompt").await);
+        let (_socket, welcome) = game.connect_authenticated(&token).await;
+        assert_eq!(welcome["type"], "welcome");
+    })
+    .await;
+}

@@ -334,6 +334,8 @@ async fn hostile_websocket_clients_do_not_slow_a_player_or_grow_the_gateway() {
         // The attackers met the protocol's refusals.
         assert!(policy_closes.load(Ordering::Relaxed) >= 1, "the flooder was closed with 1008");
         assert!(too_big_closes.load(Ordering::Relaxed) >= 1, "oversize frames were closed with 1009");
+        // The header-read timeout (5 s) closed every slowloris connection within the 10 s attack.
+        assert_eq!(slowloris_closed, SLOWLORIS_CONNECTIONS, "slowloris connections closed by the gateway");
         // And the gateway serves newcomers after it all.
         let mut newcomer = authenticated(&gateway, &player).await;
         let after = play(&mut newcomer, Duration::from_secs(1)).await;
