@@ -1,8 +1,10 @@
 //! Ships: test particles that feel the bodies' gravity and exert none, with thrust along their
 //! attitude, fuel burned by the rocket equation, and attitude modes that steer and hold.
 //!
-//! Ship frame: +Z is forward (the thrust axis), +Y is up, +X is right. Pitch turns about +X, yaw
-//! about +Y, roll about +Z. Angular velocity is stored in the world frame.
+//! Ship frame: +Z is forward (the thrust axis), +Y is up, and (right-handed) +X = +Y × +Z is the
+//! pilot's left. Pitch turns about +X, yaw about +Y, roll about +Z, positive by the right-hand
+//! rule: +pitch is nose down, +yaw nose left, +roll clockwise as the pilot sees it.
+//! Angular velocity is stored in the world frame.
 
 use glam::{DQuat, DVec3};
 
@@ -138,7 +140,7 @@ impl ShipInit {
 pub struct ShipControl {
     /// Fraction of full thrust, 0..1.
     pub throttle: f64,
-    /// Rotation about +X (nose up), −1..1.
+    /// Rotation about +X (positive: nose down), −1..1.
     pub pitch: f64,
     /// Rotation about +Y (nose left), −1..1.
     pub yaw: f64,

@@ -370,7 +370,7 @@ pub struct MeJson {
 /// One point of a predicted path.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PredictionPointJson {
-    /// Seconds from now (game time).
+    /// Absolute game time of the point, s (the clock of `game_time` in states, not seconds from now).
     pub time: f64,
     /// World position, m.
     pub position: [f64; 3],
