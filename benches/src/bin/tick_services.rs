@@ -87,10 +87,13 @@ async fn run(arguments: &Arguments, database_name: &str, suffix: &str) -> Result
     let mut steps = Vec::new();
     let mut publishes = Vec::new();
     let mut commands = Vec::new();
+    let mut physics_calls = Vec::new();
+    let mut records = Vec::new();
     for tick in 1..=arguments.ticks + 10 {
         let started = Instant::now();
         let outcome = physics.tick(tick, game_seconds, substeps).await?;
         let physics_seconds = started.elapsed().as_secs_f64();
+        let recording = Instant::now();
         sink.completed(TickRecord {
             tick,
             game_time: outcome.game_time,
@@ -105,6 +108,8 @@ async fn run(arguments: &Arguments, database_name: &str, suffix: &str) -> Result
         .await?;
         if tick > 10 {
             totals.push(started.elapsed().as_secs_f64() * 1e3);
+            physics_calls.push(physics_seconds * 1e3);
+            records.push(recording.elapsed().as_secs_f64() * 1e3);
             steps.push(outcome.phases.step_seconds * 1e3);
             publishes.push(outcome.phases.publish_seconds * 1e3);
             commands.push(outcome.phases.commands_seconds * 1e3);
@@ -122,9 +127,11 @@ async fn run(arguments: &Arguments, database_name: &str, suffix: &str) -> Result
     println!("{:<36} {:>8} {:>8} {:>8} {:>8}", "ms per tick", "p50", "p95", "p99", "max");
     for (name, values) in [
         ("total (gRPC + physics + stores)", &mut totals),
+        ("  ProcessTick call (gRPC + physics)", &mut physics_calls),
         ("  engine step", &mut steps),
         ("  state + world write to Redis", &mut publishes),
         ("  commands read + applied", &mut commands),
+        ("  tick log (PostgreSQL) + stream", &mut records),
     ] {
         values.sort_by(f64::total_cmp);
         println!(
