@@ -258,9 +258,12 @@ impl Physics for PhysicsService {
             let started = Instant::now();
             let outcome = world.process_tick(tick.tick, tick.game_seconds, tick.substeps)?;
             let step_seconds = started.elapsed().as_secs_f64();
-            let published = world.published_state()?;
-            let whole = world.to_snapshot()?;
-            Ok::<_, WorldError>((outcome, applying_seconds, step_seconds, world.state_hash(), published, whole))
+            // PERF: the two serialisations of the whole world are the largest part of a tick
+            // with many ships; they only read it, so they run side by side.
+            let (published, whole) = rayon::join(|| world.published_state(), || world.to_snapshot());
+            let (published, whole) = (published?, whole?);
+            let state_hash = World::state_hash_of_snapshot(&whole);
+            Ok::<_, WorldError>((outcome, applying_seconds, step_seconds, state_hash, published, whole))
         })
         .await
         .map_err(|error| Status::internal(format!("tick task failed: {error}")))??;

@@ -2,6 +2,7 @@
 //! engine leaves outside its hot arrays — ship ids, owners, names and classes, body names — and
 //! the tick counter. Pure domain code: no I/O, no async; the gRPC layer is a thin skin over it.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use galaxy_engine::{
@@ -137,6 +138,8 @@ pub struct World {
     simulation: Simulation,
     catalog: Vec<CatalogBody>,
     ships: Vec<ShipRecord>,
+    /// Each ship's identity as the start of its published JSON object, kept beside `ships`.
+    published_heads: Vec<Box<[u8]>>,
     index_by_id: HashMap<String, usize>,
     next_ship_number: u64,
     last_tick: u64,
@@ -145,17 +148,18 @@ pub struct World {
     command_cursor: Option<String>,
 }
 
-/// Metadata stored next to the engine snapshot.
+/// Metadata stored next to the engine snapshot. Borrowed when written: the world is written
+/// after every tick, and cloning every ship record for it showed up in the tick's profile.
 #[derive(Debug, Serialize, Deserialize)]
-struct SnapshotMetadata {
-    ships: Vec<ShipRecord>,
+struct SnapshotMetadata<'a> {
+    ships: Cow<'a, [ShipRecord]>,
     next_ship_number: u64,
     last_tick: u64,
-    spawn_body: String,
+    spawn_body: Cow<'a, str>,
     spawn_altitude: f64,
     /// Id of the last command-stream entry applied, so a restored world applies each command once.
     #[serde(default)]
-    command_cursor: Option<String>,
+    command_cursor: Option<Cow<'a, str>>,
 }
 
 /// Longest ship id a caller may choose.
@@ -164,13 +168,15 @@ const SHIP_ID_MAX_CHARS: usize = 64;
 const SNAPSHOT_MAGIC: &[u8; 8] = b"GXWORLD1";
 
 /// The real-time state as published to the state store after every tick (JSON, SI units):
-/// what gateways broadcast to players.
+/// what gateways broadcast to players. Its `ships` array is written by
+/// [`World::published_state`]: objects with `id`, `owner`, `name`, `class` (see
+/// [`PublishedIdentity`]), then `position`, `velocity`, `attitude` (w, x, y, z), `fuel`,
+/// `throttle`, `attitude_mode` and `status`.
 #[derive(Debug, Serialize)]
 struct PublishedState<'a> {
     tick: u64,
     game_time: f64,
     bodies: Vec<PublishedBody<'a>>,
-    ships: Vec<PublishedShip<'a>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -180,20 +186,31 @@ struct PublishedBody<'a> {
     velocity: [f64; 3],
 }
 
-#[derive(Debug, Serialize)]
-struct PublishedShip<'a> {
-    id: &'a str,
-    owner: &'a str,
-    name: &'a str,
-    class: &'a str,
-    position: [f64; 3],
-    velocity: [f64; 3],
-    /// w, x, y, z.
-    attitude: [f64; 4],
-    fuel: f64,
-    throttle: f64,
-    attitude_mode: &'static str,
-    status: &'static str,
+/// A ship's identity as the start of its published JSON object: `{"id":…,"owner":…,"name":…,
+/// "class":…` (no closing brace; the changing fields follow). `Value`'s `Display` escapes.
+fn published_head(record: &ShipRecord) -> Box<[u8]> {
+    let text = |value: &str| serde_json::Value::from(value).to_string();
+    format!(
+        r#"{{"id":{},"owner":{},"name":{},"class":{}"#,
+        text(&record.id),
+        text(&record.owner),
+        text(&record.name),
+        text(&record.class_name)
+    )
+    .into_bytes()
+    .into_boxed_slice()
+}
+
+/// Appends `,"key":value` to a JSON object being written (`key` is a plain identifier).
+fn write_field(bytes: &mut Vec<u8>, key: &str, value: &(impl Serialize + ?Sized)) -> Result<(), WorldError> {
+    bytes.extend_from_slice(b",\"");
+    bytes.extend_from_slice(key.as_bytes());
+    bytes.extend_from_slice(b"\":");
+    serde_json::to_writer(bytes, value).map_err(snapshot_error)
+}
+
+fn snapshot_error(error: serde_json::Error) -> WorldError {
+    WorldError::Snapshot(error.to_string())
 }
 
 impl World {
@@ -208,6 +225,7 @@ impl World {
             simulation,
             catalog,
             ships: Vec::new(),
+            published_heads: Vec::new(),
             index_by_id: HashMap::new(),
             next_ship_number: 1,
             last_tick: 0,
@@ -298,12 +316,14 @@ impl World {
                 }
             },
         };
-        self.ships.push(ShipRecord {
+        let record = ShipRecord {
             id: id.clone(),
             owner: owner.to_owned(),
             name: name.to_owned(),
             class_name: class.name.to_owned(),
-        });
+        };
+        self.published_heads.push(published_head(&record));
+        self.ships.push(record);
         self.index_by_id.insert(id.clone(), index);
         Ok(id)
     }
@@ -313,6 +333,7 @@ impl World {
         let index = self.ship_index(id)?;
         let moved = self.simulation.remove_ship(index)?;
         self.ships.swap_remove(index);
+        self.published_heads.swap_remove(index);
         self.index_by_id.remove(id);
         if moved.is_some() {
             // The last ship now sits at `index`.
@@ -424,10 +445,13 @@ impl World {
     }
 
     /// The state published after every tick, as JSON bytes (see `PublishedState`).
+    ///
+    /// PERF: written every tick for every ship, so each ship's identity is serialised once (when
+    /// it is added) and only its changing fields are serialised here.
     pub fn published_state(&self) -> Result<Vec<u8>, WorldError> {
         let bodies = self.simulation.bodies();
         let ships = self.simulation.ships();
-        let state = PublishedState {
+        let head = PublishedState {
             tick: self.last_tick,
             game_time: self.simulation.time(),
             bodies: self
@@ -440,61 +464,76 @@ impl World {
                     velocity: bodies.velocity(index).to_array(),
                 })
                 .collect(),
-            ships: self
-                .ships
-                .iter()
-                .enumerate()
-                .map(|(index, record)| {
-                    let state = ships.state(index);
-                    PublishedShip {
-                        id: &record.id,
-                        owner: &record.owner,
-                        name: &record.name,
-                        class: &record.class_name,
-                        position: state.position.to_array(),
-                        velocity: state.velocity.to_array(),
-                        attitude: [state.attitude.w, state.attitude.x, state.attitude.y, state.attitude.z],
-                        fuel: state.fuel_mass,
-                        throttle: state.control.throttle,
-                        attitude_mode: state.attitude_mode.name(),
-                        status: match state.status {
-                            galaxy_engine::ShipStatus::Flying => "flying",
-                            galaxy_engine::ShipStatus::Landed => "landed",
-                            galaxy_engine::ShipStatus::Crashed => "crashed",
-                        },
-                    }
-                })
-                .collect(),
         };
-        serde_json::to_vec(&state).map_err(|error| WorldError::Snapshot(error.to_string()))
+        // Sized up front (about 320 bytes a ship), so a large state is not copied as it grows.
+        let mut bytes = Vec::with_capacity(256 + 192 * head.bodies.len() + 384 * self.ships.len());
+        serde_json::to_writer(&mut bytes, &head).map_err(snapshot_error)?;
+        bytes.pop(); // the head's closing brace: the ships follow
+        bytes.extend_from_slice(br#","ships":["#);
+        for (index, identity) in self.published_heads.iter().enumerate() {
+            let state = ships.state(index);
+            if index > 0 {
+                bytes.push(b',');
+            }
+            bytes.extend_from_slice(identity);
+            write_field(&mut bytes, "position", &state.position.to_array())?;
+            write_field(&mut bytes, "velocity", &state.velocity.to_array())?;
+            write_field(
+                &mut bytes,
+                "attitude",
+                &[state.attitude.w, state.attitude.x, state.attitude.y, state.attitude.z],
+            )?;
+            write_field(&mut bytes, "fuel", &state.fuel_mass)?;
+            write_field(&mut bytes, "throttle", &state.control.throttle)?;
+            write_field(&mut bytes, "attitude_mode", state.attitude_mode.name())?;
+            let status = match state.status {
+                galaxy_engine::ShipStatus::Flying => "flying",
+                galaxy_engine::ShipStatus::Landed => "landed",
+                galaxy_engine::ShipStatus::Crashed => "crashed",
+            };
+            write_field(&mut bytes, "status", status)?;
+            bytes.push(b'}');
+        }
+        bytes.extend_from_slice(b"]}");
+        Ok(bytes)
     }
 
     /// A hash of the whole physical state: the CRC-32 the engine snapshot ends with, in hex.
     /// Two worlds with the same hash stepped the same (bit-exact snapshots).
     #[must_use]
     pub fn state_hash(&self) -> String {
-        let bytes = self.simulation.to_snapshot();
-        let crc = bytes.get(bytes.len().saturating_sub(4)..).unwrap_or_default();
-        crc.iter().rev().map(|byte| format!("{byte:02x}")).collect()
+        crc_hex(&self.simulation.to_snapshot())
     }
 
     /// The whole world as bytes: magic, metadata (JSON) length and metadata, engine snapshot.
     pub fn to_snapshot(&self) -> Result<Vec<u8>, WorldError> {
         let metadata = SnapshotMetadata {
-            ships: self.ships.clone(),
+            ships: Cow::Borrowed(&self.ships),
             next_ship_number: self.next_ship_number,
             last_tick: self.last_tick,
-            spawn_body: self.spawn.body.clone(),
+            spawn_body: Cow::Borrowed(&self.spawn.body),
             spawn_altitude: self.spawn.altitude,
-            command_cursor: self.command_cursor.clone(),
+            command_cursor: self.command_cursor.as_deref().map(Cow::Borrowed),
         };
-        let metadata = serde_json::to_vec(&metadata).map_err(|error| WorldError::Snapshot(error.to_string()))?;
-        let mut bytes = Vec::with_capacity(16 + metadata.len());
+        let mut metadata_bytes = Vec::with_capacity(256 + 192 * self.ships.len());
+        serde_json::to_writer(&mut metadata_bytes, &metadata)
+            .map_err(|error| WorldError::Snapshot(error.to_string()))?;
+        let metadata = metadata_bytes;
+        let engine = self.simulation.to_snapshot();
+        let mut bytes = Vec::with_capacity(16 + metadata.len() + engine.len());
         bytes.extend_from_slice(SNAPSHOT_MAGIC);
         bytes.extend_from_slice(&(metadata.len() as u64).to_le_bytes());
         bytes.extend_from_slice(&metadata);
-        bytes.extend_from_slice(&self.simulation.to_snapshot());
+        bytes.extend_from_slice(&engine);
         Ok(bytes)
+    }
+
+    /// The [`World::state_hash`] of a world written by [`World::to_snapshot`]: the world snapshot
+    /// ends with the engine snapshot, whose last four bytes are the CRC-32 the hash is made of.
+    /// Saves the tick a second engine snapshot.
+    #[must_use]
+    pub fn state_hash_of_snapshot(snapshot: &[u8]) -> String {
+        crc_hex(snapshot)
     }
 
     /// Restores a world written by [`World::to_snapshot`], with the catalog of this build.
@@ -508,7 +547,7 @@ impl World {
             return Err(unreadable("truncated metadata"));
         }
         let (metadata, engine) = rest.split_at(length);
-        let metadata: SnapshotMetadata =
+        let metadata: SnapshotMetadata<'_> =
             serde_json::from_slice(metadata).map_err(|error| WorldError::Snapshot(error.to_string()))?;
         let simulation = Simulation::from_snapshot(engine)?;
         let (_, catalog) = galaxy_sim::scenes::solar_system_simulation(*simulation.params())?;
@@ -521,16 +560,66 @@ impl World {
             return Err(unreadable("duplicate ship ids"));
         }
         let reference = simulation.diagnostics();
+        let ships = metadata.ships.into_owned();
+        let published_heads = ships.iter().map(published_head).collect();
         Ok(Self {
             simulation,
             catalog,
-            ships: metadata.ships,
+            ships,
+            published_heads,
             index_by_id,
             next_ship_number: metadata.next_ship_number,
             last_tick: metadata.last_tick,
             reference,
-            spawn: SpawnOrbit { body: metadata.spawn_body, altitude: metadata.spawn_altitude },
-            command_cursor: metadata.command_cursor,
+            spawn: SpawnOrbit { body: metadata.spawn_body.into_owned(), altitude: metadata.spawn_altitude },
+            command_cursor: metadata.command_cursor.map(Cow::into_owned),
         })
+    }
+}
+
+/// The last four bytes of an engine snapshot (its CRC-32, little-endian) as hex, most
+/// significant byte first.
+fn crc_hex(snapshot: &[u8]) -> String {
+    let crc = snapshot.get(snapshot.len().saturating_sub(4)..).unwrap_or_default();
+    crc.iter().rev().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_published_state_is_json_with_every_ship_as_it_flies_and_survives_removal_and_restore() {
+        let mut world = World::solar_system(SimParams::default(), SpawnOrbit::default()).expect("world");
+        let first = world.spawn_ship("player-1", "First", "fast_frigate").expect("spawn");
+        let second = world.spawn_ship("player-2", "Quote \" back\\slash é\n", "cargo_hauler").expect("spawn");
+        let third = world.spawn_ship("player-3", "Third", "fast_frigate").expect("spawn");
+        world.remove_ship(&first).expect("remove");
+        world.process_tick(1, 10.0, 2).expect("tick");
+
+        let published: serde_json::Value =
+            serde_json::from_slice(&world.published_state().expect("state")).expect("json");
+        assert_eq!(published["tick"], 1);
+        assert_eq!(published["bodies"].as_array().expect("bodies").len(), 29);
+        let ships = published["ships"].as_array().expect("ships");
+        let ids: Vec<&str> = ships.iter().map(|ship| ship["id"].as_str().expect("id")).collect();
+        assert_eq!(ids, [third.as_str(), second.as_str()], "the last ship moved into the removed one's place");
+        let hauler = &ships[1];
+        assert_eq!(hauler["name"], "Quote \" back\\slash é\n");
+        assert_eq!(hauler["owner"], "player-2");
+        assert_eq!(hauler["class"], "cargo_hauler");
+        let view = world.ship(&second).expect("view");
+        assert_eq!(hauler["position"][1].as_f64(), Some(view.state.position.y));
+        assert_eq!(hauler["velocity"][2].as_f64(), Some(view.state.velocity.z));
+        assert_eq!(hauler["attitude"][0].as_f64(), Some(view.state.attitude.w));
+        assert_eq!(hauler["fuel"].as_f64(), Some(view.state.fuel_mass));
+        assert_eq!(hauler["throttle"].as_f64(), Some(0.0));
+        assert_eq!(hauler["attitude_mode"], view.state.attitude_mode.name());
+        assert_eq!(hauler["status"], "flying");
+        assert_eq!(hauler.as_object().expect("object").len(), 11);
+
+        let restored = World::from_snapshot(&world.to_snapshot().expect("snapshot")).expect("restore");
+        assert_eq!(restored.published_state().expect("state"), world.published_state().expect("state"));
+        assert_eq!(World::state_hash_of_snapshot(&world.to_snapshot().expect("snapshot")), world.state_hash());
     }
 }
