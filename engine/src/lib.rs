@@ -30,7 +30,9 @@ pub use diagnostics::{Diagnostics, Drift};
 pub use error::{EngineError, SnapshotError};
 pub use gravity::KernelPath;
 pub use orbit::{OrbitalElements, SphereOfInfluence};
-pub use params::{GRAVITATIONAL_CONSTANT_SI, GravityMethod, PostNewtonian, STANDARD_GRAVITY, SimParams};
+pub use params::{
+    AUTO_TREE_MIN_BODIES, GRAVITATIONAL_CONSTANT_SI, GravityMethod, PostNewtonian, STANDARD_GRAVITY, SimParams,
+};
 pub use ships::{
     AttitudeMode, AttitudeTarget, MAX_LANDING_TILT_DEGREES, MAX_LANDING_VERTICAL_SPEED, SHIP_FORWARD, ShipClass,
     ShipControl, ShipInit, ShipState, ShipStatus, Ships,

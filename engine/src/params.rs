@@ -37,6 +37,31 @@ pub enum GravityMethod {
         /// θ: smaller is more accurate and slower; 0.5 is the usual compromise.
         opening_angle: f64,
     },
+    /// Direct summation below [`AUTO_TREE_MIN_BODIES`] bodies, Barnes–Hut from there on:
+    /// whichever `bench-summary`'s table measured faster at that size. Decided at every force
+    /// evaluation by the number of bodies, so it follows bodies being added.
+    Auto {
+        /// θ of the tree, when the tree is used.
+        opening_angle: f64,
+    },
+}
+
+/// Bodies from which [`GravityMethod::Auto`] uses the tree: the crossover of `bench-summary`'s
+/// table (a whole step of a Plummer sphere on 2 threads, θ = 0.5), where the tree was first
+/// faster of the sizes measured.
+pub const AUTO_TREE_MIN_BODIES: usize = 32_768;
+
+impl GravityMethod {
+    /// The method a force evaluation over `bodies` bodies uses: `Auto` resolved by size, the
+    /// others as they are.
+    #[must_use]
+    pub fn for_bodies(self, bodies: usize) -> Self {
+        match self {
+            Self::Auto { opening_angle } if bodies >= AUTO_TREE_MIN_BODIES => Self::BarnesHut { opening_angle },
+            Self::Auto { .. } => Self::Direct,
+            other => other,
+        }
+    }
 }
 
 /// The first post-Newtonian (1PN) correction of the gravity of the heaviest body (the Sun),
@@ -82,7 +107,7 @@ impl SimParams {
         finite("softening", self.softening)?;
         non_negative("softening", self.softening)?;
         positive("substep", self.substep)?;
-        if let GravityMethod::BarnesHut { opening_angle } = self.gravity {
+        if let GravityMethod::BarnesHut { opening_angle } | GravityMethod::Auto { opening_angle } = self.gravity {
             // NOTE: θ ≥ 2 would accept nodes the group sits next to; such trees are not gravity.
             positive("opening angle", opening_angle)?;
             in_range("opening angle", opening_angle, 0.0, 1.5)?;

@@ -438,11 +438,11 @@ impl Simulation {
             gm: &self.gravitational_parameter,
             collision_threshold: &self.collision_threshold,
         };
-        let tree = match self.params.gravity {
-            GravityMethod::Direct => None,
+        let tree = match self.params.gravity.for_bodies(sources.gm.len()) {
             GravityMethod::BarnesHut { opening_angle } => {
                 Some(Octree::build(&sources, opening_angle, softening_squared))
             }
+            GravityMethod::Direct | GravityMethod::Auto { .. } => None,
         };
         let body_output = AccelerationColumns {
             x: &mut bodies.acceleration_x,

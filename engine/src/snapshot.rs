@@ -41,6 +41,10 @@ impl Simulation {
                 writer.u8(1);
                 writer.f64(opening_angle);
             }
+            GravityMethod::Auto { opening_angle } => {
+                writer.u8(2);
+                writer.f64(opening_angle);
+            }
         }
         match self.params.post_newtonian {
             None => writer.u8(0),
@@ -129,6 +133,7 @@ impl Simulation {
         let gravity = match reader.u8()? {
             0 => GravityMethod::Direct,
             1 => GravityMethod::BarnesHut { opening_angle: reader.f64()? },
+            2 => GravityMethod::Auto { opening_angle: reader.f64()? },
             code => {
                 return Err(SnapshotError::InvalidField {
                     field: "gravity method",

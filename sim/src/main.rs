@@ -93,6 +93,8 @@ enum GravityChoice {
     Direct,
     /// A Barnes–Hut octree with quadrupoles, opening angle `--theta`: O(N log N).
     BarnesHut,
+    /// Direct below the measured crossover size, Barnes–Hut (`--theta`) from there on.
+    Auto,
 }
 
 #[derive(Debug, clap::Args)]
@@ -176,6 +178,7 @@ fn run(args: &RunArgs) -> Result<()> {
         gravity: match args.gravity {
             GravityChoice::Direct => GravityMethod::Direct,
             GravityChoice::BarnesHut => GravityMethod::BarnesHut { opening_angle: args.theta },
+            GravityChoice::Auto => GravityMethod::Auto { opening_angle: args.theta },
         },
     };
     let outcome = galaxy_sim::run(&initial, &params).with_context(|| format!("running {}", args.input.display()))?;

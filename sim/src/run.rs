@@ -93,6 +93,10 @@ pub fn run(initial: &[InitialBody], params: &RunParams) -> Result<RunOutcome, Ru
         gravity: match params.gravity {
             GravityMethod::Direct => "direct".to_owned(),
             GravityMethod::BarnesHut { opening_angle } => format!("barnes-hut (theta = {opening_angle})"),
+            GravityMethod::Auto { opening_angle } => match params.gravity.for_bodies(initial.len()) {
+                GravityMethod::BarnesHut { .. } => format!("auto: barnes-hut (theta = {opening_angle})"),
+                _ => "auto: direct".to_owned(),
+            },
         },
         simulated_time: simulation.time(),
         wall_seconds,

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Parser;
 use galaxy_benches::{KernelScene, solar_system_with_ships, sun_planets_and_test_particles, thread_pool};
-use galaxy_engine::{BodyInit, GravityMethod, KernelPath, SimParams, Simulation};
+use galaxy_engine::{AUTO_TREE_MIN_BODIES, BodyInit, GravityMethod, KernelPath, SimParams, Simulation};
 use galaxy_sim::scenes;
 
 #[derive(Debug, Parser)]
@@ -255,6 +255,9 @@ fn tree_table(repeats: usize) -> Result<f64> {
         Some(count) => println!("  the tree is faster from N = {count} on (of the sizes measured)"),
         None => println!("  direct summation was faster at every size where both were measured"),
     }
+    println!(
+        "  gravity = auto switches to the tree at N = {AUTO_TREE_MIN_BODIES} (engine constant AUTO_TREE_MIN_BODIES)"
+    );
     Ok(tree_at_16384)
 }
 
