@@ -23,6 +23,9 @@ use super::{AccelerationColumns, BLOCK, ChunkOutput, KernelPath, SourceColumns, 
 const LEAF_SIZE: usize = 16;
 /// Targets that share one walk and its interaction lists: one kernel block.
 const GROUP_SIZE: usize = BLOCK;
+/// Accepted nodes with at most this many bodies are summed directly: a monopole + quadrupole
+/// interaction costs about as much as three direct ones.
+const SMALL_NODE_BODIES: usize = 2;
 /// Morton bits per axis: 21 × 3 = 63 bits. Bodies closer than the cube's side / 2²¹ share a
 /// key and end up in one (possibly larger) leaf, which is still computed exactly.
 const KEY_BITS: u32 = 21;
@@ -311,11 +314,14 @@ impl Octree {
             let node = &self.walk_nodes[index];
             let gap_squared = distance_to_box_squared(node.center_of_mass, low, high);
             let next = node.next as usize;
-            if gap_squared > f64::from(node.opening_distance_squared) {
+            let (first, count) = self.node_bodies[index];
+            let accepted = gap_squared > f64::from(node.opening_distance_squared);
+            if accepted && count as usize > SMALL_NODE_BODIES {
                 nodes.push(index as u32);
                 index = next;
-            } else if next == index + 1 {
-                let (first, count) = self.node_bodies[index];
+            } else if accepted || next == index + 1 {
+                // An opened leaf, or an accepted node so small that its bodies cost less (and
+                // are exact) as direct interactions than one multipole interaction.
                 let bodies = first as usize..(first + count) as usize;
                 direct.extend(
                     &self.x[bodies.clone()],
