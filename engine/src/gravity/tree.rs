@@ -23,6 +23,9 @@ use super::{AccelerationColumns, BLOCK, ChunkOutput, KernelPath, SourceColumns, 
 const LEAF_SIZE: usize = 16;
 /// Targets that share one walk and its interaction lists: one kernel block.
 const GROUP_SIZE: usize = BLOCK;
+/// Accepted nodes with at most this many bodies are summed directly: a monopole + quadrupole
+/// interaction costs about as much as three direct ones.
+const SMALL_NODE_BODIES: usize = 2;
 /// Morton bits per axis: 21 × 3 = 63 bits. Bodies closer than the cube's side / 2²¹ share a
 /// key and end up in one (possibly larger) leaf, which is still computed exactly.
 const KEY_BITS: u32 = 21;
@@ -311,11 +314,14 @@ impl Octree {
             let node = &self.walk_nodes[index];
             let gap_squared = distance_to_box_squared(node.center_of_mass, low, high);
             let next = node.next as usize;
-            if gap_squared > f64::from(node.opening_distance_squared) {
+            let (first, count) = self.node_bodies[index];
+            let accepted = gap_squared > f64::from(node.opening_distance_squared);
+            if accepted && count as usize > SMALL_NODE_BODIES {
                 nodes.push(index as u32);
                 index = next;
-            } else if next == index + 1 {
-                let (first, count) = self.node_bodies[index];
+            } else if accepted || next == index + 1 {
+                // An opened leaf, or an accepted node so small that its bodies cost less (and
+                // are exact) as direct interactions than one multipole interaction.
                 let bodies = first as usize..(first + count) as usize;
                 direct.extend(
                     &self.x[bodies.clone()],
@@ -520,7 +526,15 @@ struct NodeTable {
     z: Vec<f64>,
     gm: Vec<f64>,
     quadrupole: [Vec<f64>; 6],
+    /// The same per node as one record (centre, G M, quadrupole): a walk's accepted nodes are
+    /// read one record (80 bytes) each, not from ten scattered columns.
+    records: Vec<NodeRecord>,
 }
+
+/// One node's centre of mass, `G M` and quadrupole (xx, xy, xz, yy, yz, zz), contiguous.
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(C, align(16))]
+struct NodeRecord([f64; 10]);
 
 impl NodeTable {
     fn from_nodes(geometry: &[NodeGeometry], moments: &[NodeMoments]) -> Self {
@@ -531,6 +545,15 @@ impl NodeTable {
             gm: moments.iter().map(|moment| moment.gravitational_parameter).collect(),
             quadrupole: [0, 1, 2, 3, 4, 5]
                 .map(|component| moments.iter().map(|moment| moment.quadrupole[component]).collect()),
+            records: geometry
+                .iter()
+                .zip(moments)
+                .map(|(node, moment)| {
+                    let [x, y, z] = node.center_of_mass;
+                    let [xx, xy, xz, yy, yz, zz] = moment.quadrupole;
+                    NodeRecord([x, y, z, moment.gravitational_parameter, xx, xy, xz, yy, yz, zz])
+                })
+                .collect(),
         }
     }
 
@@ -565,6 +588,23 @@ fn add_node_accelerations(
             unsafe {
                 super::x86::add_node_accelerations_avx512(
                     table.view(),
+                    nodes,
+                    [&targets.x[start..end], &targets.y[start..end], &targets.z[start..end]],
+                    softening_squared,
+                    [&mut x[start..end], &mut y[start..end], &mut z[start..end]],
+                );
+            }
+        }
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if path == KernelPath::Avx2Fma {
+        for start in (0..targets.x.len()).step_by(BLOCK) {
+            let end = (start + BLOCK).min(targets.x.len());
+            // SAFETY: the AVX2 path is only selected on CPUs that support AVX2 and FMA.
+            unsafe {
+                add_node_accelerations_avx2(
+                    &table.records,
                     nodes,
                     [&targets.x[start..end], &targets.y[start..end], &targets.z[start..end]],
                     softening_squared,
@@ -630,4 +670,92 @@ pub(super) fn node_acceleration(
     let d_q_d = d[0] * q_d[0] + d[1] * q_d[1] + d[2] * q_d[2];
     let radial = -gm * inverse_r3 - 2.5 * d_q_d * inverse_r7;
     [0, 1, 2].map(|axis| radial * d[axis] + q_d[axis] * inverse_r5)
+}
+
+/// Monopole + quadrupole pull of the listed nodes on up to [`BLOCK`] targets, added into
+/// `output`: AVX2 + FMA, four lanes, exact `sqrt` and divide (see [`node_acceleration`]).
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn add_node_accelerations_avx2(
+    records: &[NodeRecord],
+    nodes: &[u32],
+    targets: [&[f64]; 3],
+    softening_squared: f64,
+    output: [&mut [f64]; 3],
+) {
+    use core::arch::x86_64::*;
+    const LANES: usize = 4;
+    const VECTORS: usize = BLOCK / LANES;
+    let lanes = targets[0].len().min(BLOCK);
+    if lanes == 0 {
+        return;
+    }
+    // Padded lanes repeat the last target; their results are dropped.
+    let pad = |column: &[f64]| {
+        let mut padded = [column[lanes - 1]; BLOCK];
+        padded[..lanes].copy_from_slice(&column[..lanes]);
+        padded
+    };
+    let padded = [pad(targets[0]), pad(targets[1]), pad(targets[2])];
+    // SAFETY: each load reads LANES elements at vector * LANES < BLOCK.
+    let load = |column: &[f64; BLOCK], vector: usize| unsafe { _mm256_loadu_pd(column.as_ptr().add(vector * LANES)) };
+    let target_x: [__m256d; VECTORS] = std::array::from_fn(|vector| load(&padded[0], vector));
+    let target_y: [__m256d; VECTORS] = std::array::from_fn(|vector| load(&padded[1], vector));
+    let target_z: [__m256d; VECTORS] = std::array::from_fn(|vector| load(&padded[2], vector));
+    let mut sum_x = [_mm256_setzero_pd(); VECTORS];
+    let mut sum_y = [_mm256_setzero_pd(); VECTORS];
+    let mut sum_z = [_mm256_setzero_pd(); VECTORS];
+    let softening_squared = _mm256_set1_pd(softening_squared);
+    let one = _mm256_set1_pd(1.0);
+    let minus_five_halves = _mm256_set1_pd(-2.5);
+    for &node in nodes {
+        let record = &records[node as usize].0;
+        let center_x = _mm256_set1_pd(record[0]);
+        let center_y = _mm256_set1_pd(record[1]);
+        let center_z = _mm256_set1_pd(record[2]);
+        let minus_gm = _mm256_set1_pd(-record[3]);
+        let [xx, xy, xz, yy, yz, zz] = [4, 5, 6, 7, 8, 9].map(|component| _mm256_set1_pd(record[component]));
+        for vector in 0..VECTORS {
+            let dx = _mm256_sub_pd(target_x[vector], center_x);
+            let dy = _mm256_sub_pd(target_y[vector], center_y);
+            let dz = _mm256_sub_pd(target_z[vector], center_z);
+            let r2 = _mm256_fmadd_pd(dx, dx, _mm256_fmadd_pd(dy, dy, _mm256_fmadd_pd(dz, dz, softening_squared)));
+            let inverse_r = _mm256_div_pd(one, _mm256_sqrt_pd(r2));
+            let inverse_r2 = _mm256_mul_pd(inverse_r, inverse_r);
+            let inverse_r3 = _mm256_mul_pd(inverse_r, inverse_r2);
+            let inverse_r5 = _mm256_mul_pd(inverse_r3, inverse_r2);
+            let inverse_r7 = _mm256_mul_pd(inverse_r5, inverse_r2);
+            let q_dx = _mm256_fmadd_pd(xx, dx, _mm256_fmadd_pd(xy, dy, _mm256_mul_pd(xz, dz)));
+            let q_dy = _mm256_fmadd_pd(xy, dx, _mm256_fmadd_pd(yy, dy, _mm256_mul_pd(yz, dz)));
+            let q_dz = _mm256_fmadd_pd(xz, dx, _mm256_fmadd_pd(yz, dy, _mm256_mul_pd(zz, dz)));
+            let d_q_d = _mm256_fmadd_pd(dx, q_dx, _mm256_fmadd_pd(dy, q_dy, _mm256_mul_pd(dz, q_dz)));
+            // −GM/r³ − 5/2 (dᵀQd)/r⁷, the coefficient of d.
+            let radial = _mm256_fmadd_pd(
+                minus_gm,
+                inverse_r3,
+                _mm256_mul_pd(minus_five_halves, _mm256_mul_pd(d_q_d, inverse_r7)),
+            );
+            sum_x[vector] = _mm256_fmadd_pd(radial, dx, _mm256_fmadd_pd(q_dx, inverse_r5, sum_x[vector]));
+            sum_y[vector] = _mm256_fmadd_pd(radial, dy, _mm256_fmadd_pd(q_dy, inverse_r5, sum_y[vector]));
+            sum_z[vector] = _mm256_fmadd_pd(radial, dz, _mm256_fmadd_pd(q_dz, inverse_r5, sum_z[vector]));
+        }
+    }
+    let mut results = [[0.0; BLOCK]; 3];
+    for vector in 0..VECTORS {
+        let offset = vector * LANES;
+        // SAFETY: each store writes LANES elements starting at offset < BLOCK.
+        unsafe {
+            _mm256_storeu_pd(results[0].as_mut_ptr().add(offset), sum_x[vector]);
+            _mm256_storeu_pd(results[1].as_mut_ptr().add(offset), sum_y[vector]);
+            _mm256_storeu_pd(results[2].as_mut_ptr().add(offset), sum_z[vector]);
+        }
+    }
+    for (column, result) in output.into_iter().zip(&results) {
+        for (value, added) in column.iter_mut().zip(&result[..lanes]) {
+            *value += added;
+        }
+    }
 }
