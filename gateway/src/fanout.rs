@@ -4,9 +4,9 @@
 //! ever skips to the newest frame and never delays the others or grows memory.
 //!
 //! A frame carries the `state` message as shared bytes: everything up to `"own_ship":` once,
-//! and each ship's full view (the rest of the message) once. A connection sends the shared
-//! prefix and its own ship's suffix as fragments of one text message, so no per-client copy of
-//! the state is ever made.
+//! and each ship's full view (the rest of the message) once. A connection writes the shared
+//! prefix and its own ship's suffix as one text frame with a vectored write, so no per-client
+//! copy of the state is ever made.
 
 use std::collections::HashMap;
 use std::sync::Arc;
