@@ -8,6 +8,11 @@ use anyhow::{Context, Result, bail};
 use galaxy_gateway::{Backends, Gateway, GatewayConfig};
 use galaxy_storage::{EventBus, RedisStore, StorageConfig};
 
+/// Per-connection buffers come and go by the ten thousand; glibc's malloc kept much of that
+/// memory resident (gateway-load, docs/deploy.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<()> {
     galaxy_runtime::init_tracing();
