@@ -4,9 +4,9 @@
 //! ever skips to the newest frame and never delays the others or grows memory.
 //!
 //! A frame carries the `state` message as shared bytes: everything up to `"own_ship":` once,
-//! and each ship's full view (the rest of the message) once. A connection sends the shared
-//! prefix and its own ship's suffix as fragments of one text message, so no per-client copy of
-//! the state is ever made.
+//! and each ship's full view (the rest of the message) once. A connection writes the shared
+//! prefix and its own ship's suffix as one text frame with a vectored write, so no per-client
+//! copy of the state is ever made.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -83,12 +83,15 @@ impl StateFrame {
             bodies: &'a [BodyStateJson],
             ships: &'a [ShipSummaryJson],
         }
+        // Every client gets every ship, so their numbers are rounded (docs/protocol.md) to what
+        // drawing another ship needs: about a quarter fewer bytes than 17 significant digits.
+        let rounded: Vec<ShipSummaryJson> = state.ships.iter().map(broadcast_summary).collect();
         let head = Head {
             r#type: "state",
             tick: state.tick,
             game_time: state.game_time,
             bodies: &state.bodies,
-            ships: &state.ships,
+            ships: &rounded,
         };
         let mut prefix = serde_json::to_vec(&head)?;
         // `{...}` → `{...,"own_ship":`; the suffix closes it.
@@ -112,6 +115,24 @@ impl StateFrame {
             prefix: Bytes::from(prefix),
             own_suffixes,
         })
+    }
+}
+
+/// Rounds `value` to a multiple of `1 / per_unit` (then printed with at most that many decimals).
+fn round_to(value: f64, per_unit: f64) -> f64 {
+    (value * per_unit).round() / per_unit
+}
+
+/// A ship's summary as the `state` message's `ships` carries it: position to 1 cm, velocity
+/// to 1 mm/s, attitude to 1e-6, fuel to 10 g, throttle to 1e-3 (the own ship stays exact).
+fn broadcast_summary(summary: &ShipSummaryJson) -> ShipSummaryJson {
+    ShipSummaryJson {
+        position: summary.position.map(|x| round_to(x, 1e2)),
+        velocity: summary.velocity.map(|v| round_to(v, 1e3)),
+        attitude: summary.attitude.map(|q| round_to(q, 1e6)),
+        fuel: round_to(summary.fuel, 1e2),
+        throttle: round_to(summary.throttle, 1e3),
+        ..summary.clone()
     }
 }
 
@@ -321,6 +342,21 @@ mod tests {
         assert_eq!(mine["ships"].as_array().map(Vec::len), Some(2));
         assert_eq!(mine["own_ship"]["id"], "ship-1");
         assert_eq!(mine["own_ship"]["dry_mass"], 8000.0);
+        // Others' numbers are rounded; the own ship's are exact.
+        let mut exact = summary("ship-1");
+        exact.position = [149_597_870_700.125, -2.0 / 3.0, 1e-9];
+        exact.velocity = [29_784.123_456_789, 0.1 + 0.2, -7.0];
+        exact.attitude = [0.123_456_789, 0.0, -0.987_654_321, 1e-9];
+        let state = PublishedState { tick: 8, game_time: 8.0, bodies: Vec::new(), ships: vec![exact] };
+        let frame = StateFrame::build(2, state, Arc::clone(&frame.details)).expect("encodes");
+        let text = String::from_utf8(frame.message_for(Some("ship-1"))).expect("utf-8");
+        let head = &text[..text.find(r#""own_ship""#).expect("own ship")];
+        assert!(head.contains(r#""position":[149597870700.13,-0.67,0.0]"#), "{head}");
+        assert!(head.contains(r#""velocity":[29784.123,0.3,-7.0]"#), "{head}");
+        assert!(head.contains(r#""attitude":[0.123457,0.0,-0.987654,0.0]"#), "{head}");
+        let mine: serde_json::Value = serde_json::from_str(&text).expect("json");
+        assert_eq!(mine["own_ship"]["position"][0], 149_597_870_700.125);
+        assert_eq!(mine["own_ship"]["velocity"][1], 0.1 + 0.2);
         for nobody in [None, Some("ship-2"), Some("ship-404")] {
             let theirs: serde_json::Value = serde_json::from_slice(&frame.message_for(nobody)).expect("json");
             assert_eq!(theirs["own_ship"], serde_json::Value::Null);

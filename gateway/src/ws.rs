@@ -1,15 +1,18 @@
 //! `/ws`: the player's live connection.
 //!
 //! The upgrade is done here over hyper (not with axum's `WebSocketUpgrade`) so the socket is a
-//! plain `tokio-tungstenite` stream that can send raw frames: a `state` message goes out as
-//! fragments of the frame's shared bytes (the common prefix, then the player's own ship), so no
-//! client ever gets its own copy of the state, and each connection's write buffer stays at most
-//! one fragment. Buffers are set per connection in [`socket_config`].
+//! plain `tokio-tungstenite` stream whose socket the connection can also write itself: every text
+//! message goes out as one frame written straight to the socket — a `state` message as a
+//! vectored write of the frame's shared bytes (the common prefix, then the player's own ship) —
+//! so no client ever gets its own copy of the state and no connection keeps a write buffer the
+//! size of one. tungstenite reads, and sends control frames. Buffers are set per connection in
+//! [`socket_config`].
 //!
 //! A connection: Origin check (4003) → `auth` within the timeout (4001) → `welcome` and the
 //! newest `state` at once → a `state` per published frame, commands answered in order by a
 //! per-connection task, a ping every interval, close 1001 on shutdown.
 
+use std::io::IoSlice;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,11 +27,11 @@ use governor::DefaultDirectRateLimiter;
 use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
-use tokio_tungstenite::tungstenite::protocol::frame::{CloseFrame, Frame};
+use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
@@ -43,12 +46,11 @@ type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 
 /// Largest message a client may send (bigger closes with 1009).
 pub const MAX_CLIENT_MESSAGE_BYTES: usize = 64 * 1024;
-/// Size of the fragments a large `state` message is sent in.
-const FRAGMENT_BYTES: usize = 16 * 1024;
-/// Per-connection read buffer: client messages are small; tungstenite's 128 KiB default would
-/// cost 1.3 GB at 10 000 connections.
-const READ_BUFFER_BYTES: usize = 4 * 1024;
-/// The write buffer only fills while a client's socket is full (one fragment at a time).
+/// Per-connection read buffer: client messages are a few hundred bytes (a larger one grows it);
+/// tungstenite's 128 KiB default would cost 1.3 GB at 10 000 connections, 4 KiB cost 40 MB.
+const READ_BUFFER_BYTES: usize = 1024;
+/// tungstenite's write buffer only carries control frames (pings, pongs, closes): every text
+/// message is written straight to the socket (`Connection::write_text`).
 const MAX_WRITE_BUFFER_BYTES: usize = 128 * 1024;
 /// Longest wait to send a close frame and hear the client's reply.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
@@ -428,25 +430,24 @@ impl Connection {
         }
     }
 
-    async fn serve_player(&mut self, caller: Caller, mut shutdown: watch::Receiver<bool>) -> Ending {
-        let mut identity = caller.identity.clone();
-        let _online = self.app.player_online(&identity.player_id);
-        if let Err(ending) = self.send_welcome(&identity).await {
+    async fn serve_player(&mut self, mut caller: Caller, mut shutdown: watch::Receiver<bool>) -> Ending {
+        let _online = self.app.player_online(&caller.identity.player_id);
+        if let Err(ending) = self.send_welcome(&caller.identity).await {
             return ending;
         }
         let mut states = self.app.latest.subscribe();
         let mut last_sequence = None;
         let first = states.borrow_and_update().clone();
         if let Some(frame) = first
-            && let Err(ending) = self.send_state(&frame, &identity, &mut last_sequence).await
+            && let Err(ending) = self.send_state(&frame, &caller.identity, &mut last_sequence).await
         {
             return ending;
         }
         let mut revocations = self.app.sessions.revoked();
-        let (jobs, job_queue) = mpsc::channel(COMMAND_QUEUE);
-        let (reply_sender, mut replies) = mpsc::channel(COMMAND_QUEUE * 2);
-        let commands = tokio::spawn(run_commands(Arc::clone(&self.app), caller.clone(), job_queue, reply_sender));
-        let _stop_commands = AbortOnDrop(commands);
+        // The command task, its queues and a session re-check cost memory per connection, so
+        // they exist only once needed: a connection that only watches holds neither.
+        let mut commands: Option<Commands> = None;
+        let mut recheck: Option<Recheck> = None;
         let ping_interval = self.app.config.ping_interval;
         let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + ping_interval, ping_interval);
         loop {
@@ -465,7 +466,8 @@ impl Connection {
                             "message": "this connection is authenticated already"}).to_string()),
                         Ok(ClientMessage::Command { id, command }) => {
                             let name = command.name();
-                            match jobs.try_send(Job::Command { id, command }) {
+                            let commands = commands.get_or_insert_with(|| Commands::start(&self.app, &caller));
+                            match commands.jobs.try_send(Job::Command { id, command }) {
                                 Ok(()) => None,
                                 Err(mpsc::error::TrySendError::Full(Job::Command { id, .. })) => Some(rejected(
                                     id.as_ref(), name, "rate_limited", "too many commands waiting; slow down")),
@@ -483,26 +485,36 @@ impl Connection {
                         return Ending::Close(CLOSE_GOING_AWAY, "server shutting down");
                     }
                     let frame = states.borrow_and_update().clone();
-                    if let Some(frame) = frame && let Err(ending) = self.send_state(&frame, &identity, &mut last_sequence).await {
+                    if let Some(frame) = frame && let Err(ending) = self.send_state(&frame, &caller.identity, &mut last_sequence).await {
                         return ending;
                     }
                 }
-                reply = replies.recv() => match reply {
+                reply = next_reply(&mut commands) => match reply {
                     Some(Reply::Text(text)) => {
                         if let Err(ending) = self.send_text(text).await {
                             return ending;
                         }
                     }
-                    Some(Reply::Identity(new)) => identity = new,
+                    Some(Reply::Identity(new)) => caller.identity = new,
                     Some(Reply::Close(code, reason)) => return Ending::Close(code, reason),
                     None => return Ending::Gone,
+                },
+                rechecked = recheck_done(&mut recheck) => {
+                    recheck = None;
+                    for reply in rechecked.unwrap_or_default() {
+                        match reply {
+                            Reply::Identity(new) => caller.identity = new,
+                            Reply::Close(code, reason) => return Ending::Close(code, reason),
+                            Reply::Text(_) => {}
+                        }
+                    }
                 },
                 revoked = revocations.recv() => match revoked {
                     Ok(token) if token == caller.token => {
                         return Ending::Close(CLOSE_UNAUTHENTICATED, "logged out");
                     }
                     Ok(_) => {}
-                    Err(broadcast::error::RecvError::Lagged(_)) => { let _ = jobs.try_send(Job::Revalidate); }
+                    Err(broadcast::error::RecvError::Lagged(_)) => revalidate_later(&self.app, &caller, commands.as_ref(), &mut recheck),
                     Err(broadcast::error::RecvError::Closed) => return Ending::Gone,
                 },
                 _ = pings.tick() => {
@@ -510,7 +522,7 @@ impl Connection {
                     if self.last_heard.elapsed() > ping_interval * 2 + Duration::from_secs(5) {
                         return Ending::Gone;
                     }
-                    let _ = jobs.try_send(Job::Revalidate);
+                    revalidate_later(&self.app, &caller, commands.as_ref(), &mut recheck);
                     if let Err(ending) = self.send(Message::Ping(Bytes::new())).await {
                         return ending;
                     }
@@ -535,7 +547,7 @@ impl Connection {
         self.send_text(welcome.to_string()).await
     }
 
-    /// Sends one `state` message: small ones whole, large ones as fragments of the shared bytes.
+    /// Sends one `state` message: the frame's shared prefix and the player's own suffix, uncopied.
     async fn send_state(
         &mut self,
         frame: &StateFrame,
@@ -550,26 +562,8 @@ impl Connection {
         *last_sequence = Some(frame.sequence);
         let ship_id = Some(identity.ship_id.as_str()).filter(|id| !id.is_empty());
         let suffix = frame.own_suffix(ship_id);
-        let prefix = frame.prefix.clone();
         let timeout = self.app.config.stalled_send_timeout;
-        let sent = tokio::time::timeout(timeout, async {
-            if prefix.len() + suffix.len() <= FRAGMENT_BYTES {
-                let mut whole = Vec::with_capacity(prefix.len() + suffix.len());
-                whole.extend_from_slice(&prefix);
-                whole.extend_from_slice(&suffix);
-                return self.socket.send(Message::Frame(Frame::message(whole, OpCode::Data(Data::Text), true))).await;
-            }
-            let mut start = 0;
-            while start < prefix.len() {
-                let end = (start + FRAGMENT_BYTES).min(prefix.len());
-                let opcode = if start == 0 { OpCode::Data(Data::Text) } else { OpCode::Data(Data::Continue) };
-                self.socket.feed(Message::Frame(Frame::message(prefix.slice(start..end), opcode, false))).await?;
-                start = end;
-            }
-            self.socket.feed(Message::Frame(Frame::message(suffix, OpCode::Data(Data::Continue), true))).await?;
-            self.socket.flush().await
-        })
-        .await;
+        let sent = tokio::time::timeout(timeout, self.write_text(&[&frame.prefix, &suffix])).await;
         match sent {
             Ok(Ok(())) => {
                 metrics::counter!("galaxy_gateway_ws_states_sent_total").increment(1);
@@ -583,8 +577,38 @@ impl Connection {
         }
     }
 
+    /// Writes one text message made of `parts` as a single unmasked frame straight to the
+    /// socket, with one vectored write where the socket allows: the parts (a state's shared
+    /// bytes) are never copied, and tungstenite's write buffer never holds more than a control
+    /// frame. Whatever tungstenite has queued (a pong, say) is flushed first, so frames never
+    /// interleave.
+    async fn write_text(&mut self, parts: &[&[u8]]) -> Result<(), WsError> {
+        self.socket.flush().await?;
+        let length = parts.iter().map(|part| part.len()).sum();
+        let (header, header_length) = text_frame_header(length);
+        let mut slices: Vec<IoSlice<'_>> = std::iter::once(&header[..header_length])
+            .chain(parts.iter().copied())
+            .filter(|part| !part.is_empty())
+            .map(IoSlice::new)
+            .collect();
+        let mut remaining = &mut slices[..];
+        let io = self.socket.get_mut();
+        while !remaining.is_empty() {
+            let written = io.write_vectored(remaining).await?;
+            if written == 0 {
+                return Err(WsError::Io(std::io::ErrorKind::WriteZero.into()));
+            }
+            IoSlice::advance_slices(&mut remaining, written);
+        }
+        io.flush().await?;
+        Ok(())
+    }
+
     async fn send_text(&mut self, text: String) -> Result<(), Ending> {
-        self.send(Message::text(text)).await
+        match tokio::time::timeout(self.app.config.stalled_send_timeout, self.write_text(&[text.as_bytes()])).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) | Err(_) => Err(Ending::Gone),
+        }
     }
 
     async fn send(&mut self, message: Message) -> Result<(), Ending> {
@@ -623,6 +647,26 @@ impl Connection {
     }
 }
 
+/// The header of an unmasked, unfragmented text frame (RFC 6455 §5.2) with a payload of
+/// `length` bytes, and how many of its bytes are used.
+fn text_frame_header(length: usize) -> ([u8; 10], usize) {
+    const FIN_TEXT: u8 = 0x81;
+    let mut header = [0_u8; 10];
+    header[0] = FIN_TEXT;
+    if length < 126 {
+        header[1] = length as u8;
+        (header, 2)
+    } else if let Ok(short) = u16::try_from(length) {
+        header[1] = 126;
+        header[2..4].copy_from_slice(&short.to_be_bytes());
+        (header, 4)
+    } else {
+        header[1] = 127;
+        header[2..10].copy_from_slice(&(length as u64).to_be_bytes());
+        (header, 10)
+    }
+}
+
 /// Resolves once shutdown has started (the guard `wait_for` returns is dropped here, so the
 /// connection's future stays `Send`).
 async fn stopping(shutdown: &mut watch::Receiver<bool>) {
@@ -630,11 +674,61 @@ async fn stopping(shutdown: &mut watch::Receiver<bool>) {
 }
 
 /// Aborts the task when dropped (the command task ends with its connection).
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
 
-impl Drop for AbortOnDrop {
+impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+/// A connection's command task and its queues, started at the connection's first command.
+struct Commands {
+    jobs: mpsc::Sender<Job>,
+    replies: mpsc::Receiver<Reply>,
+    _task: AbortOnDrop<()>,
+}
+
+impl Commands {
+    fn start(app: &Arc<AppState>, caller: &Caller) -> Commands {
+        let (jobs, job_queue) = mpsc::channel(COMMAND_QUEUE);
+        let (reply_sender, replies) = mpsc::channel(COMMAND_QUEUE * 2);
+        let task = tokio::spawn(run_commands(Arc::clone(app), caller.clone(), job_queue, reply_sender));
+        Commands { jobs, replies, _task: AbortOnDrop(task) }
+    }
+}
+
+/// A session re-check running on its own task, for a connection without a command task.
+type Recheck = AbortOnDrop<Vec<Reply>>;
+
+/// The command task's next reply; never resolves while there is no command task.
+async fn next_reply(commands: &mut Option<Commands>) -> Option<Reply> {
+    match commands {
+        Some(commands) => commands.replies.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The running re-check's replies (none if it failed); never resolves while none runs.
+async fn recheck_done(recheck: &mut Option<Recheck>) -> Option<Vec<Reply>> {
+    match recheck {
+        Some(AbortOnDrop(task)) => task.await.ok(),
+        None => std::future::pending().await,
+    }
+}
+
+/// Re-checks the session off the connection's task: through the command task when there is
+/// one (so its view of the player stays in step), else on a task of its own (one at a time).
+fn revalidate_later(app: &Arc<AppState>, caller: &Caller, commands: Option<&Commands>, recheck: &mut Option<Recheck>) {
+    match commands {
+        Some(commands) => {
+            let _ = commands.jobs.try_send(Job::Revalidate);
+        }
+        None if recheck.is_none() => {
+            let (app, mut caller) = (Arc::clone(app), caller.clone());
+            *recheck = Some(AbortOnDrop(tokio::spawn(async move { revalidate(&app, &mut caller).await })));
+        }
+        None => {}
     }
 }
 

@@ -110,6 +110,10 @@ struct ClientArguments {
     /// Clients connecting at once.
     #[arg(long, default_value_t = 200)]
     connect_concurrency: usize,
+    /// Each client's WebSocket read size, KiB: how much one read takes from the socket (a
+    /// browser reads in large chunks; small reads cost this machine's shared cores syscalls).
+    #[arg(long, default_value_t = 16)]
+    read_buffer_kib: usize,
 }
 
 const PASSWORD: &str = "load test password";
@@ -255,9 +259,9 @@ async fn clients(arguments: ClientArguments) -> Result<()> {
         .map(|index| {
             let token = tokens[index % tokens.len()].clone();
             let (samples, stopped, connected) = (Arc::clone(&samples), stopped.clone(), Arc::clone(&connected));
-            let gateway = arguments.gateway;
+            let (gateway, read_buffer) = (arguments.gateway, arguments.read_buffer_kib.max(1) * 1024);
             async move {
-                let socket = connect_client(gateway, &token).await?;
+                let socket = connect_client(gateway, &token, read_buffer).await?;
                 connected.fetch_add(1, Ordering::Relaxed);
                 Ok::<_, anyhow::Error>(tokio::spawn(hold_client(socket, samples, stopped)))
             }
@@ -355,8 +359,8 @@ async fn clients(arguments: ClientArguments) -> Result<()> {
 
 type Client = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect_client(gateway: SocketAddr, token: &str) -> Result<Client> {
-    let config = WebSocketConfig::default().read_buffer_size(16 * 1024).max_message_size(Some(64 << 20));
+async fn connect_client(gateway: SocketAddr, token: &str, read_buffer: usize) -> Result<Client> {
+    let config = WebSocketConfig::default().read_buffer_size(read_buffer).max_message_size(Some(64 << 20));
     let url = format!("ws://{gateway}/ws");
     let (mut socket, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true).await?;
     socket.send(Message::text(json!({"type": "auth", "token": token}).to_string())).await?;
