@@ -47,9 +47,9 @@ pub enum GravityMethod {
 }
 
 /// Bodies from which [`GravityMethod::Auto`] uses the tree: the crossover of `bench-summary`'s
-/// table (a whole step of a Plummer sphere on 2 threads, θ = 0.5), where the tree was first
-/// faster of the sizes measured.
-pub const AUTO_TREE_MIN_BODIES: usize = 32_768;
+/// table (a whole step of a Plummer sphere on 2 threads, θ = 0.5, AVX2 kernels), where the tree
+/// was first faster of the sizes measured (equal at 2,048, 18% faster at 3,072).
+pub const AUTO_TREE_MIN_BODIES: usize = 3_072;
 
 impl GravityMethod {
     /// The method a force evaluation over `bodies` bodies uses: `Auto` resolved by size, the

@@ -212,7 +212,7 @@ fn tree_table(repeats: usize) -> Result<f64> {
     let pool = thread_pool(2)?;
     let mut tree_at_16384 = f64::NAN;
     let mut crossover = None;
-    for count in [4_096, 8_192, 16_384, 32_768, 65_536, 131_072, 262_144, 1_000_000] {
+    for count in [1_024, 2_048, 3_072, 4_096, 8_192, 16_384, 32_768, 65_536, 131_072, 262_144, 1_000_000] {
         let bodies = scenes::plummer(count, 42);
         let step_seconds = |gravity: GravityMethod, repeats: usize| -> Result<f64> {
             let params = SimParams {
