@@ -6,6 +6,12 @@
 use anyhow::Context;
 use galaxy_storage::{StorageConfig, Stores};
 
+/// Each tick serialises a few hundred KiB (the state and the world); glibc's malloc handed those
+/// back as fresh zeroed pages every tick (`tick-services`: 48k page faults in 300 ticks; 367
+/// with mimalloc).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     galaxy_runtime::init_tracing();

@@ -138,8 +138,8 @@ pub struct World {
     simulation: Simulation,
     catalog: Vec<CatalogBody>,
     ships: Vec<ShipRecord>,
-    /// Each ship's identity as the start of its published JSON object, kept beside `ships`.
-    published_heads: Vec<Box<[u8]>>,
+    /// Each ship's identity as JSON, kept beside `ships` (serialised once, not every tick).
+    identities_json: Vec<ShipIdentityJson>,
     index_by_id: HashMap<String, usize>,
     next_ship_number: u64,
     last_tick: u64,
@@ -148,8 +148,27 @@ pub struct World {
     command_cursor: Option<String>,
 }
 
-/// Metadata stored next to the engine snapshot. Borrowed when written: the world is written
-/// after every tick, and cloning every ship record for it showed up in the tick's profile.
+/// A ship's identity in the two JSON forms written after every tick. Escaping 1,000 ships'
+/// four strings and keys every tick was the largest part of the tick's serialisation profile.
+#[derive(Debug, Clone)]
+struct ShipIdentityJson {
+    /// The start of its object in the published state (see [`published_head`]).
+    published_head: Box<[u8]>,
+    /// Its [`ShipRecord`] as [`SnapshotMetadata`] serialises it.
+    snapshot_record: Box<[u8]>,
+}
+
+impl ShipIdentityJson {
+    fn new(record: &ShipRecord) -> Result<Self, WorldError> {
+        Ok(Self {
+            published_head: published_head(record),
+            snapshot_record: serde_json::to_vec(record).map_err(snapshot_error)?.into_boxed_slice(),
+        })
+    }
+}
+
+/// Metadata stored next to the engine snapshot (JSON). Written by [`World::to_snapshot`] with
+/// the ships' cached records spliced in; read with serde.
 #[derive(Debug, Serialize, Deserialize)]
 struct SnapshotMetadata<'a> {
     ships: Cow<'a, [ShipRecord]>,
@@ -213,6 +232,10 @@ fn snapshot_error(error: serde_json::Error) -> WorldError {
     WorldError::Snapshot(error.to_string())
 }
 
+fn snapshot_error_text(reason: &str) -> WorldError {
+    WorldError::Snapshot(reason.to_owned())
+}
+
 impl World {
     /// The J2000 solar system (29 bodies), no ships, at tick 0.
     pub fn solar_system(params: SimParams, spawn: SpawnOrbit) -> Result<Self, WorldError> {
@@ -225,7 +248,7 @@ impl World {
             simulation,
             catalog,
             ships: Vec::new(),
-            published_heads: Vec::new(),
+            identities_json: Vec::new(),
             index_by_id: HashMap::new(),
             next_ship_number: 1,
             last_tick: 0,
@@ -322,7 +345,7 @@ impl World {
             name: name.to_owned(),
             class_name: class.name.to_owned(),
         };
-        self.published_heads.push(published_head(&record));
+        self.identities_json.push(ShipIdentityJson::new(&record)?);
         self.ships.push(record);
         self.index_by_id.insert(id.clone(), index);
         Ok(id)
@@ -333,7 +356,7 @@ impl World {
         let index = self.ship_index(id)?;
         let moved = self.simulation.remove_ship(index)?;
         self.ships.swap_remove(index);
-        self.published_heads.swap_remove(index);
+        self.identities_json.swap_remove(index);
         self.index_by_id.remove(id);
         if moved.is_some() {
             // The last ship now sits at `index`.
@@ -470,12 +493,12 @@ impl World {
         serde_json::to_writer(&mut bytes, &head).map_err(snapshot_error)?;
         bytes.pop(); // the head's closing brace: the ships follow
         bytes.extend_from_slice(br#","ships":["#);
-        for (index, identity) in self.published_heads.iter().enumerate() {
+        for (index, identity) in self.identities_json.iter().enumerate() {
             let state = ships.state(index);
             if index > 0 {
                 bytes.push(b',');
             }
-            bytes.extend_from_slice(identity);
+            bytes.extend_from_slice(&identity.published_head);
             write_field(&mut bytes, "position", &state.position.to_array())?;
             write_field(&mut bytes, "velocity", &state.velocity.to_array())?;
             write_field(
@@ -507,23 +530,35 @@ impl World {
 
     /// The whole world as bytes: magic, metadata (JSON) length and metadata, engine snapshot.
     pub fn to_snapshot(&self) -> Result<Vec<u8>, WorldError> {
-        let metadata = SnapshotMetadata {
-            ships: Cow::Borrowed(&self.ships),
+        // Everything but the ships, as serde writes it: `{"ships":[],…}`. The cached ship
+        // records go between the brackets, giving the bytes serde would give for all of it.
+        let rest = SnapshotMetadata {
+            ships: Cow::Borrowed(&[]),
             next_ship_number: self.next_ship_number,
             last_tick: self.last_tick,
             spawn_body: Cow::Borrowed(&self.spawn.body),
             spawn_altitude: self.spawn.altitude,
             command_cursor: self.command_cursor.as_deref().map(Cow::Borrowed),
         };
-        let mut metadata_bytes = Vec::with_capacity(256 + 192 * self.ships.len());
-        serde_json::to_writer(&mut metadata_bytes, &metadata)
-            .map_err(|error| WorldError::Snapshot(error.to_string()))?;
-        let metadata = metadata_bytes;
+        let rest = serde_json::to_vec(&rest).map_err(snapshot_error)?;
+        let after_ships =
+            rest.strip_prefix(br#"{"ships":[]"#.as_slice()).ok_or_else(|| snapshot_error_text("metadata layout"))?;
+        let records_length: usize =
+            self.identities_json.iter().map(|identity| identity.snapshot_record.len() + 1).sum();
+        let metadata_length = br#"{"ships":[]"#.len() + records_length.saturating_sub(1) + after_ships.len();
         let engine = self.simulation.to_snapshot();
-        let mut bytes = Vec::with_capacity(16 + metadata.len() + engine.len());
+        let mut bytes = Vec::with_capacity(16 + metadata_length + engine.len());
         bytes.extend_from_slice(SNAPSHOT_MAGIC);
-        bytes.extend_from_slice(&(metadata.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(&metadata);
+        bytes.extend_from_slice(&(metadata_length as u64).to_le_bytes());
+        bytes.extend_from_slice(br#"{"ships":["#);
+        for (index, identity) in self.identities_json.iter().enumerate() {
+            if index > 0 {
+                bytes.push(b',');
+            }
+            bytes.extend_from_slice(&identity.snapshot_record);
+        }
+        bytes.push(b']');
+        bytes.extend_from_slice(after_ships);
         bytes.extend_from_slice(&engine);
         Ok(bytes)
     }
@@ -561,12 +596,12 @@ impl World {
         }
         let reference = simulation.diagnostics();
         let ships = metadata.ships.into_owned();
-        let published_heads = ships.iter().map(published_head).collect();
+        let identities_json = ships.iter().map(ShipIdentityJson::new).collect::<Result<_, _>>()?;
         Ok(Self {
             simulation,
             catalog,
             ships,
-            published_heads,
+            identities_json,
             index_by_id,
             next_ship_number: metadata.next_ship_number,
             last_tick: metadata.last_tick,
@@ -621,5 +656,38 @@ mod tests {
         let restored = World::from_snapshot(&world.to_snapshot().expect("snapshot")).expect("restore");
         assert_eq!(restored.published_state().expect("state"), world.published_state().expect("state"));
         assert_eq!(World::state_hash_of_snapshot(&world.to_snapshot().expect("snapshot")), world.state_hash());
+    }
+
+    /// The snapshot's metadata is spliced from cached ship records; it must be exactly what
+    /// serde writes for the whole metadata, for any number of ships (and escaping in names).
+    #[test]
+    fn the_snapshot_metadata_is_what_serde_writes_for_zero_one_and_many_ships() {
+        let mut world = World::solar_system(SimParams::default(), SpawnOrbit::default()).expect("world");
+        let mut ids = Vec::new();
+        for count in 0..4 {
+            if count > 0 {
+                ids.push(world.spawn_ship(&format!("player-{count}"), "Quote \" é\n", "fast_frigate").expect("spawn"));
+            }
+            world.set_command_cursor((count % 2 == 1).then(|| format!("{count}-0")));
+            let snapshot = world.to_snapshot().expect("snapshot");
+            let expected = serde_json::to_vec(&SnapshotMetadata {
+                ships: Cow::Borrowed(&world.ships),
+                next_ship_number: world.next_ship_number,
+                last_tick: world.last_tick,
+                spawn_body: Cow::Borrowed(&world.spawn.body),
+                spawn_altitude: world.spawn.altitude,
+                command_cursor: world.command_cursor.as_deref().map(Cow::Borrowed),
+            })
+            .expect("serde");
+            let length = u64::from_le_bytes(snapshot[8..16].try_into().expect("length"));
+            assert_eq!(length, expected.len() as u64, "{count} ships");
+            assert_eq!(&snapshot[16..16 + expected.len()], expected.as_slice(), "{count} ships");
+            assert_eq!(World::from_snapshot(&snapshot).expect("restore").to_snapshot().expect("snapshot"), snapshot);
+        }
+        world.remove_ship(&ids[0]).expect("remove");
+        let snapshot = world.to_snapshot().expect("snapshot");
+        let restored = World::from_snapshot(&snapshot).expect("restore");
+        assert_eq!(restored.ships, world.ships);
+        assert_eq!(restored.to_snapshot().expect("snapshot"), snapshot);
     }
 }
