@@ -35,7 +35,8 @@ pub struct PlayersConfig {
     pub commands_per_second: f64,
     /// Commands a player may send at once before the average applies (20).
     pub command_burst: f64,
-    /// Password hashes computed at once (2: one argon2id hash holds a core and 19 MiB for tens of ms).
+    /// Password hashes computed at once: half the cores, at least one. A hash holds a core and
+    /// 7 MiB for about 10 ms, so a login flood leaves the other half to ticks and WebSockets.
     pub hashing_concurrency: usize,
     /// Longest wait for a hashing slot before answering "unavailable" (5 s).
     pub hashing_queue_timeout: Duration,
@@ -49,7 +50,7 @@ impl Default for PlayersConfig {
             login_failure_window: Duration::from_secs(15 * 60),
             commands_per_second: 20.0,
             command_burst: 20.0,
-            hashing_concurrency: 2,
+            hashing_concurrency: std::thread::available_parallelism().map_or(1, |cores| (cores.get() / 2).max(1)),
             hashing_queue_timeout: Duration::from_secs(5),
         }
     }
