@@ -1,8 +1,9 @@
 //! Password hashing with argon2id, off the async executor and a few at a time.
 //!
-//! One argon2id hash takes about ten milliseconds of CPU and its memory: run on the executor it would stall every other request, and run without a
-//! bound a burst of logins would exhaust memory. So each hash runs on tokio's blocking pool, and a
-//! semaphore lets only a few run at once; the rest queue, for at most a configured time.
+//! One argon2id hash takes about ten milliseconds of CPU and its memory: run on the executor it
+//! would stall every other request, and run without a bound a burst of logins would exhaust
+//! memory. So each hash runs on tokio's blocking pool, and a semaphore lets only a few run at
+//! once; the rest queue, for at most a configured time.
 
 use std::sync::Arc;
 use std::time::Duration;
