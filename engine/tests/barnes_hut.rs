@@ -69,13 +69,22 @@ fn plummer_16k_forces_are_within_the_quadrupole_budget_and_improve_as_theta_fall
 }
 
 #[test]
-fn every_kernel_path_gives_the_same_tree_forces_to_rounding() {
+fn every_kernel_path_gives_the_same_tree_forces_to_f32_rounding() {
     let cloud = common::plummer(3000, 2);
     let reference = forces(&cloud, 0.01, Some(0.5), KernelPath::Scalar);
     for path in KernelPath::ALL.into_iter().filter(|path| path.is_supported()) {
         let errors = relative_errors(&reference, &forces(&cloud, 0.01, Some(0.5), path));
-        // The node kernel's 1/r is good to ~1e-12; the direct part to ~1e-15.
-        assert!(percentile(&errors, 1.0) < 1e-9, "{path}: {:e}", percentile(&errors, 1.0));
+        let (median, max) = (percentile(&errors, 0.5), percentile(&errors, 1.0));
+        eprintln!("{path} vs scalar: median {median:.2e}, max {max:.2e}");
+        if matches!(path, KernelPath::Avx2Fma | KernelPath::Avx512) {
+            // The x86 paths sum the tree's interactions in f32 (positions relative to each
+            // group, partial sums added in f64): ~1e-7 per interaction, 1e-5 at worst where
+            // pulls cancel, far below the tree's own error (median ~1e-4).
+            assert!(median < 1e-6 && max < 2e-5, "{path}: median {median:e}, max {max:e}");
+        } else {
+            // f64 throughout: the node kernel's 1/r is exact; sums differ only in rounding.
+            assert!(max < 1e-9, "{path}: {max:e}");
+        }
     }
 }
 

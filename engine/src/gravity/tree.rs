@@ -6,12 +6,16 @@
 //! in one flat array, each with a `next` link to the node after its subtree, so a walk needs
 //! no stack. Moments are summed bottom-up (children follow their parent in the array).
 //!
-//! Walk: targets are taken in groups of 16 consecutive in key order (bodies and ships alike). For each
+//! Walk: targets are taken in groups of 32 consecutive in key order (bodies and ships alike). For each
 //! group one stackless walk builds two shared lists — accepted nodes (multipole interactions)
 //! and opened leaves (direct interactions) — then every target of the group is evaluated
-//! against them in SIMD lanes: the direct part by the same kernels as direct summation, the
-//! node part by a monopole + quadrupole kernel. Groups are independent and each is computed in
-//! a fixed order, so the result does not depend on the thread count.
+//! against them in SIMD lanes. On the x86 SIMD paths both lists are summed in f32, with
+//! positions relative to the group's centre in units of a power of two near the softening
+//! (so rounding is relative to the group–source distance, ~1e-7, against a tree error of
+//! ~1e-4); groups too spread out for that, unsoftened trees and the scalar and portable paths
+//! use the f64 kernels (the direct part by the same kernels as direct summation). Groups are
+//! independent and each is computed in a fixed order, so the result does not depend on the
+//! thread count.
 //!
 //! Acceptance: a node of side `s` whose centre of mass lies `δ` from its cell's centre is used
 //! as a multipole when the centre of mass is farther than `s/θ + δ` from every point of the
@@ -21,8 +25,12 @@ use super::{AccelerationColumns, BLOCK, ChunkOutput, KernelPath, SourceColumns, 
 
 /// Most bodies in a leaf.
 const LEAF_SIZE: usize = 16;
-/// Targets that share one walk and its interaction lists: one kernel block.
-const GROUP_SIZE: usize = BLOCK;
+/// Targets that share one walk and its interaction lists. PERF: with the f32 kernels the walk
+/// costs about as much as the interactions; 32 targets halve the walks for ~15% more
+/// interactions each.
+const GROUP_SIZE: usize = COMPACT_TARGETS;
+/// Targets of one f32 group kernel call (a whole group).
+pub(super) const COMPACT_TARGETS: usize = 32;
 /// Accepted nodes with at most this many bodies are summed directly: a monopole + quadrupole
 /// interaction costs about as much as three direct ones.
 const SMALL_NODE_BODIES: usize = 2;
@@ -87,6 +95,22 @@ pub(crate) struct Octree {
     cube_origin: [f64; 3],
     cube_side: f64,
     softening_squared: f64,
+    /// How groups may be computed in f32, when the tree's scales allow it.
+    compact: Option<CompactScale>,
+    /// Each body's `G m / L²` in f32 (key order); empty without `compact`.
+    compact_gm: Vec<f32>,
+    /// Each node's `G M / L²` and quadrupole `/ L⁴` in f32; empty without `compact`.
+    compact_moments: Vec<[f32; 7]>,
+}
+
+/// The f32 fast path's units: lengths in `L`, a power of two near the softening, so that
+/// scaling is exact and f32 keeps its range around the interesting distances.
+#[derive(Debug, Clone, Copy)]
+struct CompactScale {
+    /// `1 / L`.
+    inverse_length: f64,
+    /// `ε² / L²` in f32 (between 1/2 and 2).
+    softening_squared: f32,
 }
 
 impl Octree {
@@ -116,6 +140,9 @@ impl Octree {
             cube_origin,
             cube_side,
             softening_squared,
+            compact: None,
+            compact_gm: Vec::new(),
+            compact_moments: Vec::new(),
         };
         if count > 0 {
             let keys: Vec<u64> = keyed.iter().map(|&(key, _)| key).collect();
@@ -133,8 +160,45 @@ impl Octree {
                 })
                 .collect();
             tree.node_bodies = tree.geometry.iter().map(|node| (node.first_body, node.body_count)).collect();
+            tree.prepare_compact();
         }
         tree
+    }
+
+    /// Decides whether groups may use the f32 kernels and precomputes their scaled masses.
+    /// NOTE: f32 needs a softening (a length scale, and no coincident pair to divide by zero)
+    /// and sane ranges: the cube within 2⁴⁰ L (no overflow of r² or r⁻⁷ where it matters) and
+    /// the total `G M / L²` between 2⁻⁴⁰ and 2⁶⁰ (accelerations far from f32's limits).
+    fn prepare_compact(&mut self) {
+        let softening = self.softening_squared.sqrt();
+        if !(softening.is_finite() && softening > 0.0) {
+            return;
+        }
+        let exponent = softening.log2().round();
+        if exponent.abs() > 200.0 {
+            return;
+        }
+        let inverse_length = 2.0_f64.powi(-(exponent as i32));
+        let total_gm: f64 = self.gm.iter().map(|gm| gm.abs()).sum();
+        let scaled_total = total_gm * inverse_length * inverse_length;
+        let in_range = self.cube_side * inverse_length <= 2.0_f64.powi(40)
+            && (scaled_total == 0.0 || (2.0_f64.powi(-40)..=2.0_f64.powi(60)).contains(&scaled_total));
+        if !in_range || !scaled_total.is_finite() {
+            return;
+        }
+        let inverse_area = inverse_length * inverse_length;
+        self.compact_gm = self.gm.iter().map(|gm| (gm * inverse_area) as f32).collect();
+        let inverse_quartic = inverse_area * inverse_area;
+        self.compact_moments = self
+            .moments
+            .iter()
+            .map(|moment| {
+                let [xx, xy, xz, yy, yz, zz] = moment.quadrupole.map(|component| (component * inverse_quartic) as f32);
+                [(moment.gravitational_parameter * inverse_area) as f32, xx, xy, xz, yy, yz, zz]
+            })
+            .collect();
+        self.compact =
+            Some(CompactScale { inverse_length, softening_squared: (self.softening_squared * inverse_area) as f32 });
     }
 
     /// Appends the node for bodies `start..end` (all sharing the key prefix `prefix` of `level`
@@ -305,34 +369,42 @@ impl Octree {
         z: &mut [f64],
     ) {
         let (low, high) = bounding_box(targets);
-        let direct = &mut scratch.direct;
+        let ranges = &mut scratch.ranges;
         let nodes = &mut scratch.nodes;
-        direct.clear();
+        ranges.clear();
         nodes.clear();
         let mut index = 0;
         while index < self.walk_nodes.len() {
             let node = &self.walk_nodes[index];
             let gap_squared = distance_to_box_squared(node.center_of_mass, low, high);
             let next = node.next as usize;
-            let (first, count) = self.node_bodies[index];
             let accepted = gap_squared > f64::from(node.opening_distance_squared);
-            if accepted && count as usize > SMALL_NODE_BODIES {
+            if accepted && self.node_bodies[index].1 as usize > SMALL_NODE_BODIES {
                 nodes.push(index as u32);
                 index = next;
             } else if accepted || next == index + 1 {
                 // An opened leaf, or an accepted node so small that its bodies cost less (and
                 // are exact) as direct interactions than one multipole interaction.
-                let bodies = first as usize..(first + count) as usize;
-                direct.extend(
-                    &self.x[bodies.clone()],
-                    &self.y[bodies.clone()],
-                    &self.z[bodies.clone()],
-                    &self.gm[bodies],
-                );
+                let (first, count) = self.node_bodies[index];
+                match ranges.last_mut() {
+                    // PERF: consecutive leaves are consecutive bodies: one longer copy.
+                    Some((_, end)) if *end == first => *end = first + count,
+                    _ => ranges.push((first, first + count)),
+                }
                 index = next;
             } else {
                 index += 1;
             }
+        }
+        if let Some(scale) = self.compact_scale(path, low, high) {
+            self.evaluate_group_compact(path, scale, targets, low, high, scratch, [x, y, z]);
+            return;
+        }
+        let direct = &mut scratch.direct;
+        direct.clear();
+        for &(first, end) in &scratch.ranges {
+            let bodies = first as usize..end as usize;
+            direct.extend(&self.x[bodies.clone()], &self.y[bodies.clone()], &self.z[bodies.clone()], &self.gm[bodies]);
         }
         let sources =
             SourceColumns { x: &direct.x, y: &direct.y, z: &direct.z, gm: &direct.gm, collision_threshold: &[] };
@@ -343,8 +415,106 @@ impl Octree {
             self.softening_squared,
             ChunkOutput { x, y, z, proximity: None },
         );
-        add_node_accelerations(path, &self.node_columns, nodes, targets, self.softening_squared, x, y, z);
+        add_node_accelerations(path, &self.node_columns, &scratch.nodes, targets, self.softening_squared, x, y, z);
     }
+
+    /// The f32 units for a group with bounding box `low..high`, when the path has f32 kernels
+    /// and f32 is accurate enough for the group: positions relative to the group's centre
+    /// round to ~2⁻²⁴ of (group half-size + distance), which relative to a pair's distance
+    /// (at least ~ε) stays below ~2⁻¹⁵ while the half-size is within 2⁸ L (L ≈ ε).
+    fn compact_scale(&self, path: KernelPath, low: [f64; 3], high: [f64; 3]) -> Option<CompactScale> {
+        let scale = self.compact?;
+        if !matches!(path, KernelPath::Avx2Fma | KernelPath::Avx512) {
+            return None;
+        }
+        let half_size = (0..3).map(|axis| high[axis] - low[axis]).fold(0.0, f64::max) * 0.5;
+        (half_size * scale.inverse_length <= 256.0).then_some(scale)
+    }
+
+    /// Fills the group's f32 lists (positions relative to the box centre, in units of L) and
+    /// runs the f32 kernel on them; writes (not adds) the accelerations.
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate_group_compact(
+        &self,
+        path: KernelPath,
+        scale: CompactScale,
+        targets: &TargetColumns<'_>,
+        low: [f64; 3],
+        high: [f64; 3],
+        scratch: &mut Scratch,
+        output: [&mut [f64]; 3],
+    ) {
+        let center = [0, 1, 2].map(|axis| 0.5 * (low[axis] + high[axis]));
+        let inverse_length = scale.inverse_length;
+        let relative = |value: f64, axis: usize| ((value - center[axis]) * inverse_length) as f32;
+        let lists = &mut scratch.compact;
+        lists.direct.x.clear();
+        lists.direct.y.clear();
+        lists.direct.z.clear();
+        lists.direct.gm.clear();
+        for &(first, end) in &scratch.ranges {
+            let bodies = first as usize..end as usize;
+            lists.direct.x.extend(self.x[bodies.clone()].iter().map(|&value| relative(value, 0)));
+            lists.direct.y.extend(self.y[bodies.clone()].iter().map(|&value| relative(value, 1)));
+            lists.direct.z.extend(self.z[bodies.clone()].iter().map(|&value| relative(value, 2)));
+            lists.direct.gm.extend_from_slice(&self.compact_gm[bodies]);
+        }
+        lists.nodes.clear();
+        lists.nodes.extend(scratch.nodes.iter().map(|&node| {
+            let node = node as usize;
+            let [gm, xx, xy, xz, yy, yz, zz] = self.compact_moments[node];
+            let record = &self.node_columns.records[node].0;
+            [relative(record[0], 0), relative(record[1], 1), relative(record[2], 2), gm, xx, xy, xz, yy, yz, zz]
+        }));
+        let lanes = targets.x.len().min(COMPACT_TARGETS);
+        // Padded lanes repeat the last target; their results are dropped.
+        let pad = |column: &[f64], axis: usize| {
+            let mut padded = [relative(column[lanes - 1], axis); COMPACT_TARGETS];
+            for (lane, &value) in column[..lanes].iter().enumerate() {
+                padded[lane] = relative(value, axis);
+            }
+            padded
+        };
+        let padded = [pad(targets.x, 0), pad(targets.y, 1), pad(targets.z, 2)];
+        let result = compact_group(path, lists, &padded, scale.softening_squared);
+        for (column, values) in output.into_iter().zip(&result) {
+            column.copy_from_slice(&values[..lanes]);
+        }
+    }
+}
+
+/// Runs the f32 group kernel of `path` (only the x86 SIMD paths have one).
+fn compact_group(
+    path: KernelPath,
+    lists: &CompactLists,
+    targets: &[[f32; COMPACT_TARGETS]; 3],
+    softening_squared: f32,
+) -> [[f64; COMPACT_TARGETS]; 3] {
+    match path {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the AVX-512 path is only selected on CPUs that support AVX-512F.
+        KernelPath::Avx512 => unsafe { super::x86::compact_group_avx512(lists, targets, softening_squared) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the AVX2 path is only selected on CPUs that support AVX2 and FMA.
+        KernelPath::Avx2Fma => unsafe { super::x86::compact_group_avx2(lists, targets, softening_squared) },
+        _ => unreachable!("only the x86 SIMD paths have f32 group kernels"),
+    }
+}
+
+/// One group's interaction lists in f32, relative to the group's centre in units of L:
+/// direct sources as columns, accepted nodes as records (centre, `G M`, quadrupole).
+#[derive(Debug, Default)]
+pub(super) struct CompactLists {
+    pub direct: CompactSources,
+    pub nodes: Vec<[f32; 10]>,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct CompactSources {
+    pub x: Vec<f32>,
+    pub y: Vec<f32>,
+    pub z: Vec<f32>,
+    pub gm: Vec<f32>,
 }
 
 /// The smallest f32 not below `value` (f64 → f32 rounds to nearest, which could round down).
@@ -489,9 +659,12 @@ type GroupPiece<'a> = ((usize, usize), &'a mut [f64], &'a mut [f64], &'a mut [f6
 /// One worker's interaction lists, reused from group to group.
 #[derive(Debug, Default)]
 struct Scratch {
+    /// Body ranges (key order) of the opened leaves and small accepted nodes.
+    ranges: Vec<(u32, u32)>,
     direct: GatheredSources,
     /// Indices of the accepted nodes.
     nodes: Vec<u32>,
+    compact: CompactLists,
 }
 
 #[derive(Debug, Default)]
