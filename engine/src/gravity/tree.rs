@@ -6,7 +6,8 @@
 //! in one flat array, each with a `next` link to the node after its subtree, so a walk needs
 //! no stack. Moments are summed bottom-up (children follow their parent in the array).
 //!
-//! Walk: targets are taken in groups of 32 consecutive in key order (bodies and ships alike). For each
+//! Walk: targets are taken in groups of 32 consecutive in key order (bodies and ships alike), eight
+//! groups to a cluster that walks the far tree once for all of them (see `evaluate_cluster`). For each
 //! group one stackless walk builds two shared lists — accepted nodes (multipole interactions)
 //! and opened leaves (direct interactions) — then every target of the group is evaluated
 //! against them in SIMD lanes. On the x86 SIMD paths both lists are summed in f32, with
@@ -29,6 +30,8 @@ const LEAF_SIZE: usize = 16;
 /// costs about as much as the interactions; 32 targets halve the walks for ~15% more
 /// interactions each.
 const GROUP_SIZE: usize = COMPACT_TARGETS;
+/// Targets that share one walk of the far tree (see `Octree::evaluate_cluster`): 8 groups.
+const CLUSTER_SIZE: usize = 8 * GROUP_SIZE;
 /// Targets of one f32 group kernel call (a whole group).
 pub(super) const COMPACT_TARGETS: usize = 32;
 /// Accepted nodes with at most this many bodies are summed directly: a monopole + quadrupole
@@ -272,10 +275,11 @@ impl Octree {
         }
     }
 
-    /// Consecutive runs of [`GROUP_SIZE`] targets in key order: spatially compact (Morton
-    /// order) and always full, unlike leaves, which an 8-way split leaves ~5 bodies each.
+    /// Consecutive runs of [`CLUSTER_SIZE`] targets in key order (each cut into groups of
+    /// [`GROUP_SIZE`]): spatially compact (Morton order) and always full, unlike leaves, which
+    /// an 8-way split leaves ~5 bodies each.
     fn groups(count: usize) -> Vec<(usize, usize)> {
-        (0..count).step_by(GROUP_SIZE).map(|start| (start, (start + GROUP_SIZE).min(count))).collect()
+        (0..count).step_by(CLUSTER_SIZE).map(|start| (start, (start + CLUSTER_SIZE).min(count))).collect()
     }
 
     /// Accelerations of the tree's own bodies, written to `output` in the caller's order.
@@ -312,7 +316,7 @@ impl Octree {
         scatter(&order, &sorted, output);
     }
 
-    /// Evaluates every group (contiguous target ranges) into `output` (same order as targets).
+    /// Evaluates every cluster (contiguous target ranges) into `output` (same order as targets).
     fn evaluate(
         &self,
         path: KernelPath,
@@ -342,14 +346,13 @@ impl Octree {
         let run = |scratch: &mut Scratch, ((start, end), x, y, z): GroupPiece<'_>| {
             let group_targets =
                 TargetColumns { x: &targets.x[start..end], y: &targets.y[start..end], z: &targets.z[start..end] };
-            self.evaluate_group(path, &group_targets, scratch, x, y, z);
+            self.evaluate_cluster(path, &group_targets, scratch, [x, y, z]);
         };
         #[cfg(feature = "parallel")]
         {
             use rayon::prelude::*;
-            // PERF: groups are small (16 targets); rayon's adaptive splitting keeps the
-            // per-task cost low without changing any sum, and each worker reuses its lists.
-            pieces.into_par_iter().with_min_len(8).for_each_init(Scratch::default, run);
+            // Clusters are independent; each worker reuses its lists.
+            pieces.into_par_iter().for_each_init(Scratch::default, run);
             return;
         }
         #[allow(unreachable_code)]
@@ -359,55 +362,152 @@ impl Octree {
         }
     }
 
-    fn evaluate_group(
+    /// One cluster: a shared walk with the cluster's bounding box sorts nodes into those every
+    /// group of the cluster accepts, those every group opens (walked through) and candidates,
+    /// whose subtrees each group walks itself. PERF: the groups then skip the far tree, and the
+    /// shared lists are converted once. Each group's lists are exactly what a walk of its own
+    /// from the root would give (in another order).
+    fn evaluate_cluster(
         &self,
         path: KernelPath,
         targets: &TargetColumns<'_>,
         scratch: &mut Scratch,
-        x: &mut [f64],
-        y: &mut [f64],
-        z: &mut [f64],
+        output: [&mut [f64]; 3],
     ) {
         let (low, high) = bounding_box(targets);
-        let ranges = &mut scratch.ranges;
-        let nodes = &mut scratch.nodes;
-        ranges.clear();
-        nodes.clear();
+        scratch.shared_ranges.clear();
+        scratch.shared_nodes.clear();
+        scratch.candidates.clear();
         let mut index = 0;
         while index < self.walk_nodes.len() {
             let node = &self.walk_nodes[index];
-            let gap_squared = distance_to_box_squared(node.center_of_mass, low, high);
             let next = node.next as usize;
-            let accepted = gap_squared > f64::from(node.opening_distance_squared);
-            if accepted && self.node_bodies[index].1 as usize > SMALL_NODE_BODIES {
-                nodes.push(index as u32);
+            let opening_squared = f64::from(node.opening_distance_squared);
+            let is_leaf = next == index + 1;
+            if distance_to_box_squared(node.center_of_mass, low, high) > opening_squared {
+                self.push_accepted(index, &mut scratch.shared_ranges, &mut scratch.shared_nodes);
                 index = next;
-            } else if accepted || next == index + 1 {
-                // An opened leaf, or an accepted node so small that its bodies cost less (and
-                // are exact) as direct interactions than one multipole interaction.
-                let (first, count) = self.node_bodies[index];
-                match ranges.last_mut() {
-                    // PERF: consecutive leaves are consecutive bodies: one longer copy.
-                    Some((_, end)) if *end == first => *end = first + count,
-                    _ => ranges.push((first, first + count)),
+            } else if farthest_in_box_squared(node.center_of_mass, low, high) <= opening_squared {
+                // Every point of the cluster's box is too close: every group opens it.
+                if is_leaf {
+                    push_range(&mut scratch.shared_ranges, self.node_bodies[index]);
                 }
+                index += 1;
+            } else if is_leaf && self.node_bodies[index].1 as usize <= SMALL_NODE_BODIES {
+                // Direct whether a group accepts or opens it.
+                push_range(&mut scratch.shared_ranges, self.node_bodies[index]);
+                index = next;
+            } else {
+                scratch.candidates.push(index as u32);
+                index = next;
+            }
+        }
+        let [x, y, z] = output;
+        let compact = self.compact_scale(path, low, high);
+        let center = [0, 1, 2].map(|axis| 0.5 * (low[axis] + high[axis]));
+        if let Some(scale) = compact {
+            self.fill_compact(
+                &scratch.shared_ranges,
+                &scratch.shared_nodes,
+                center,
+                scale,
+                &mut scratch.shared_compact,
+            );
+        }
+        for start in (0..targets.x.len()).step_by(GROUP_SIZE) {
+            let end = (start + GROUP_SIZE).min(targets.x.len());
+            let group =
+                TargetColumns { x: &targets.x[start..end], y: &targets.y[start..end], z: &targets.z[start..end] };
+            let (group_low, group_high) = bounding_box(&group);
+            scratch.ranges.clear();
+            scratch.nodes.clear();
+            for &root in &scratch.candidates {
+                let root = root as usize;
+                self.walk(
+                    root,
+                    self.walk_nodes[root].next as usize,
+                    group_low,
+                    group_high,
+                    &mut scratch.ranges,
+                    &mut scratch.nodes,
+                );
+            }
+            let output = [&mut x[start..end], &mut y[start..end], &mut z[start..end]];
+            if let Some(scale) = compact {
+                self.fill_compact(&scratch.ranges, &scratch.nodes, center, scale, &mut scratch.compact);
+                self.evaluate_group_compact(path, scale, &group, center, scratch, output);
+            } else if let Some(scale) = self.compact_scale(path, group_low, group_high) {
+                // A cluster too spread out for f32 can still hold compact groups (in a halo,
+                // say): the shared lists are then converted for each group, around its centre.
+                let center = [0, 1, 2].map(|axis| 0.5 * (group_low[axis] + group_high[axis]));
+                self.fill_compact(
+                    &scratch.shared_ranges,
+                    &scratch.shared_nodes,
+                    center,
+                    scale,
+                    &mut scratch.shared_compact,
+                );
+                self.fill_compact(&scratch.ranges, &scratch.nodes, center, scale, &mut scratch.compact);
+                self.evaluate_group_compact(path, scale, &group, center, scratch, output);
+            } else {
+                self.evaluate_group_f64(path, &group, scratch, output);
+            }
+        }
+    }
+
+    /// A stackless walk of nodes `start..end` (whole subtrees) for a group's bounding box.
+    fn walk(
+        &self,
+        start: usize,
+        end: usize,
+        low: [f64; 3],
+        high: [f64; 3],
+        ranges: &mut Vec<(u32, u32)>,
+        nodes: &mut Vec<u32>,
+    ) {
+        let mut index = start;
+        while index < end {
+            let node = &self.walk_nodes[index];
+            let next = node.next as usize;
+            if distance_to_box_squared(node.center_of_mass, low, high) > f64::from(node.opening_distance_squared) {
+                self.push_accepted(index, ranges, nodes);
+                index = next;
+            } else if next == index + 1 {
+                push_range(ranges, self.node_bodies[index]);
                 index = next;
             } else {
                 index += 1;
             }
         }
-        if let Some(scale) = self.compact_scale(path, low, high) {
-            self.evaluate_group_compact(path, scale, targets, low, high, scratch, [x, y, z]);
-            return;
+    }
+
+    /// An accepted node: a multipole interaction, or, when it holds so few bodies that they cost
+    /// less (and are exact) as direct interactions, its bodies.
+    fn push_accepted(&self, index: usize, ranges: &mut Vec<(u32, u32)>, nodes: &mut Vec<u32>) {
+        if self.node_bodies[index].1 as usize > SMALL_NODE_BODIES {
+            nodes.push(index as u32);
+        } else {
+            push_range(ranges, self.node_bodies[index]);
         }
+    }
+
+    /// The f64 kernels on the cluster's shared lists and the group's own.
+    fn evaluate_group_f64(
+        &self,
+        path: KernelPath,
+        targets: &TargetColumns<'_>,
+        scratch: &mut Scratch,
+        output: [&mut [f64]; 3],
+    ) {
         let direct = &mut scratch.direct;
         direct.clear();
-        for &(first, end) in &scratch.ranges {
+        for &(first, end) in scratch.shared_ranges.iter().chain(&scratch.ranges) {
             let bodies = first as usize..end as usize;
             direct.extend(&self.x[bodies.clone()], &self.y[bodies.clone()], &self.z[bodies.clone()], &self.gm[bodies]);
         }
         let sources =
             SourceColumns { x: &direct.x, y: &direct.y, z: &direct.z, gm: &direct.gm, collision_threshold: &[] };
+        let [x, y, z] = output;
         chunk_accelerations::<false>(
             path,
             &sources,
@@ -415,7 +515,10 @@ impl Octree {
             self.softening_squared,
             ChunkOutput { x, y, z, proximity: None },
         );
-        add_node_accelerations(path, &self.node_columns, &scratch.nodes, targets, self.softening_squared, x, y, z);
+        scratch.all_nodes.clear();
+        scratch.all_nodes.extend_from_slice(&scratch.shared_nodes);
+        scratch.all_nodes.extend_from_slice(&scratch.nodes);
+        add_node_accelerations(path, &self.node_columns, &scratch.all_nodes, targets, self.softening_squared, x, y, z);
     }
 
     /// The f32 units for a group with bounding box `low..high`, when the path has f32 kernels
@@ -431,28 +534,23 @@ impl Octree {
         (half_size * scale.inverse_length <= 256.0).then_some(scale)
     }
 
-    /// Fills the group's f32 lists (positions relative to the box centre, in units of L) and
-    /// runs the f32 kernel on them; writes (not adds) the accelerations.
-    #[allow(clippy::too_many_arguments)]
-    fn evaluate_group_compact(
+    /// Fills f32 lists (positions relative to `center`, in units of L) from body ranges and
+    /// node indices.
+    fn fill_compact(
         &self,
-        path: KernelPath,
+        ranges: &[(u32, u32)],
+        nodes: &[u32],
+        center: [f64; 3],
         scale: CompactScale,
-        targets: &TargetColumns<'_>,
-        low: [f64; 3],
-        high: [f64; 3],
-        scratch: &mut Scratch,
-        output: [&mut [f64]; 3],
+        lists: &mut CompactLists,
     ) {
-        let center = [0, 1, 2].map(|axis| 0.5 * (low[axis] + high[axis]));
         let inverse_length = scale.inverse_length;
         let relative = |value: f64, axis: usize| ((value - center[axis]) * inverse_length) as f32;
-        let lists = &mut scratch.compact;
         lists.direct.x.clear();
         lists.direct.y.clear();
         lists.direct.z.clear();
         lists.direct.gm.clear();
-        for &(first, end) in &scratch.ranges {
+        for &(first, end) in ranges {
             let bodies = first as usize..end as usize;
             lists.direct.x.extend(self.x[bodies.clone()].iter().map(|&value| relative(value, 0)));
             lists.direct.y.extend(self.y[bodies.clone()].iter().map(|&value| relative(value, 1)));
@@ -460,12 +558,26 @@ impl Octree {
             lists.direct.gm.extend_from_slice(&self.compact_gm[bodies]);
         }
         lists.nodes.clear();
-        lists.nodes.extend(scratch.nodes.iter().map(|&node| {
+        lists.nodes.extend(nodes.iter().map(|&node| {
             let node = node as usize;
             let [gm, xx, xy, xz, yy, yz, zz] = self.compact_moments[node];
             let record = &self.node_columns.records[node].0;
             [relative(record[0], 0), relative(record[1], 1), relative(record[2], 2), gm, xx, xy, xz, yy, yz, zz]
         }));
+    }
+
+    /// Runs the f32 kernel on the cluster's shared lists and the group's own (both filled
+    /// relative to `center`); writes (not adds) the accelerations.
+    fn evaluate_group_compact(
+        &self,
+        path: KernelPath,
+        scale: CompactScale,
+        targets: &TargetColumns<'_>,
+        center: [f64; 3],
+        scratch: &Scratch,
+        output: [&mut [f64]; 3],
+    ) {
+        let relative = |value: f64, axis: usize| ((value - center[axis]) * scale.inverse_length) as f32;
         let lanes = targets.x.len().min(COMPACT_TARGETS);
         // Padded lanes repeat the last target; their results are dropped.
         let pad = |column: &[f64], axis: usize| {
@@ -476,9 +588,12 @@ impl Octree {
             padded
         };
         let padded = [pad(targets.x, 0), pad(targets.y, 1), pad(targets.z, 2)];
-        let result = compact_group(path, lists, &padded, scale.softening_squared);
-        for (column, values) in output.into_iter().zip(&result) {
-            column.copy_from_slice(&values[..lanes]);
+        let shared = compact_group(path, &scratch.shared_compact, &padded, scale.softening_squared);
+        let own = compact_group(path, &scratch.compact, &padded, scale.softening_squared);
+        for ((column, shared), own) in output.into_iter().zip(&shared).zip(&own) {
+            for ((value, shared), own) in column.iter_mut().zip(shared).zip(own) {
+                *value = shared + own;
+            }
         }
     }
 }
@@ -644,6 +759,25 @@ fn bounding_box(targets: &TargetColumns<'_>) -> ([f64; 3], [f64; 3]) {
     (low, high)
 }
 
+/// Squared distance from `point` to the farthest point of the box.
+fn farthest_in_box_squared(point: [f64; 3], low: [f64; 3], high: [f64; 3]) -> f64 {
+    let mut sum = 0.0;
+    for axis in 0..3 {
+        let reach = (point[axis] - low[axis]).abs().max((high[axis] - point[axis]).abs());
+        sum += reach * reach;
+    }
+    sum
+}
+
+/// Appends a node's body range, merged with the previous one when they are consecutive.
+fn push_range(ranges: &mut Vec<(u32, u32)>, (first, count): (u32, u32)) {
+    match ranges.last_mut() {
+        // PERF: consecutive leaves are consecutive bodies: one longer copy.
+        Some((_, end)) if *end == first => *end = first + count,
+        _ => ranges.push((first, first + count)),
+    }
+}
+
 fn distance_to_box_squared(point: [f64; 3], low: [f64; 3], high: [f64; 3]) -> f64 {
     let mut sum = 0.0;
     for axis in 0..3 {
@@ -659,12 +793,18 @@ type GroupPiece<'a> = ((usize, usize), &'a mut [f64], &'a mut [f64], &'a mut [f6
 /// One worker's interaction lists, reused from group to group.
 #[derive(Debug, Default)]
 struct Scratch {
-    /// Body ranges (key order) of the opened leaves and small accepted nodes.
+    /// The cluster's shared direct body ranges (key order) and accepted nodes.
+    shared_ranges: Vec<(u32, u32)>,
+    shared_nodes: Vec<u32>,
+    /// Roots of the subtrees each group walks itself.
+    candidates: Vec<u32>,
+    shared_compact: CompactLists,
+    /// One group's own body ranges (opened leaves and small accepted nodes) and accepted nodes.
     ranges: Vec<(u32, u32)>,
-    direct: GatheredSources,
-    /// Indices of the accepted nodes.
     nodes: Vec<u32>,
     compact: CompactLists,
+    direct: GatheredSources,
+    all_nodes: Vec<u32>,
 }
 
 #[derive(Debug, Default)]
