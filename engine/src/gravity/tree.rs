@@ -103,7 +103,16 @@ pub(crate) struct Octree {
     /// Each body's `G m / L²` in f32 (key order); empty without `compact`.
     compact_gm: Vec<f32>,
     /// Each node's `G M / L²` and quadrupole `/ L⁴` in f32; empty without `compact`.
-    compact_moments: Vec<[f32; 7]>,
+    compact_moments: Vec<CompactNode>,
+}
+
+/// What the f32 lists need of a node, in one cache line: its centre of mass (f64, made
+/// relative to each group) and `G M / L²`, quadrupole `/ L⁴` (xx, xy, xz, yy, yz, zz).
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(64))]
+struct CompactNode {
+    center_of_mass: [f64; 3],
+    moments: [f32; 7],
 }
 
 /// The f32 fast path's units: lengths in `L`, a power of two near the softening, so that
@@ -195,9 +204,13 @@ impl Octree {
         self.compact_moments = self
             .moments
             .iter()
-            .map(|moment| {
+            .zip(&self.geometry)
+            .map(|(moment, node)| {
                 let [xx, xy, xz, yy, yz, zz] = moment.quadrupole.map(|component| (component * inverse_quartic) as f32);
-                [(moment.gravitational_parameter * inverse_area) as f32, xx, xy, xz, yy, yz, zz]
+                CompactNode {
+                    center_of_mass: node.center_of_mass,
+                    moments: [(moment.gravitational_parameter * inverse_area) as f32, xx, xy, xz, yy, yz, zz],
+                }
             })
             .collect();
         self.compact =
@@ -560,9 +573,9 @@ impl Octree {
         lists.nodes.clear();
         lists.nodes.extend(nodes.iter().map(|&node| {
             let node = node as usize;
-            let [gm, xx, xy, xz, yy, yz, zz] = self.compact_moments[node];
-            let record = &self.node_columns.records[node].0;
-            [relative(record[0], 0), relative(record[1], 1), relative(record[2], 2), gm, xx, xy, xz, yy, yz, zz]
+            let CompactNode { center_of_mass: [x, y, z], moments: [gm, xx, xy, xz, yy, yz, zz] } =
+                self.compact_moments[node];
+            [relative(x, 0), relative(y, 1), relative(z, 2), gm, xx, xy, xz, yy, yz, zz]
         }));
     }
 
