@@ -565,10 +565,20 @@ impl Octree {
         lists.direct.gm.clear();
         for &(first, end) in ranges {
             let bodies = first as usize..end as usize;
-            lists.direct.x.extend(self.x[bodies.clone()].iter().map(|&value| relative(value, 0)));
-            lists.direct.y.extend(self.y[bodies.clone()].iter().map(|&value| relative(value, 1)));
-            lists.direct.z.extend(self.z[bodies.clone()].iter().map(|&value| relative(value, 2)));
-            lists.direct.gm.extend_from_slice(&self.compact_gm[bodies]);
+            let direct = &mut lists.direct;
+            for (output, column, axis) in
+                [(&mut direct.x, &self.x, 0), (&mut direct.y, &self.y, 1), (&mut direct.z, &self.z, 2)]
+            {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: f32 lists are only built for the AVX2 and AVX-512 paths (see
+                // `compact_scale`), selected only on CPUs with AVX2 and FMA.
+                unsafe {
+                    super::x86::extend_relative(output, &column[bodies.clone()], center[axis], inverse_length);
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                output.extend(column[bodies.clone()].iter().map(|&value| relative(value, axis)));
+            }
+            direct.gm.extend_from_slice(&self.compact_gm[bodies]);
         }
         lists.nodes.clear();
         lists.nodes.extend(nodes.iter().map(|&node| {

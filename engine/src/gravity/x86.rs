@@ -477,3 +477,13 @@ pub(super) unsafe fn compact_group_avx2(
     }
     result
 }
+
+/// Appends `(value − center) · scale` in f32 for each value: the conversion into the tree's
+/// f32 lists. PERF: compiled for AVX2 it converts four or eight at a time, not two (SSE2).
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn extend_relative(output: &mut Vec<f32>, values: &[f64], center: f64, scale: f64) {
+    output.extend(values.iter().map(|&value| ((value - center) * scale) as f32));
+}
