@@ -215,3 +215,24 @@ proptest! {
         check_degenerate(&cloud, 0.0)?;
     }
 }
+
+#[test]
+fn ships_far_outside_the_bodies_feel_the_tree_as_direct_summation() {
+    // Far from the cluster its pull is ~1e-24 of the pull inside: beyond f32's range in the
+    // tree's units, so these ships must take the f64 kernels and still be accurate.
+    let cloud = common::plummer(2000, 6);
+    let distances = [1e2, 1e4, 1e6, 1e9, 1e12];
+    let run = |gravity: GravityMethod| {
+        let params =
+            SimParams { gravitational_constant: 1.0, softening: 0.01, substep: 1e-3, gravity, ..SimParams::default() };
+        let mut simulation = common::system(params, &cloud);
+        for (ship, &distance) in distances.iter().enumerate() {
+            let position = DVec3::new(distance, -0.5 * distance, 0.25 * distance) + DVec3::splat(ship as f64 * 1e-3);
+            simulation.add_ship(ShipInit::new(ShipClass::FAST_FRIGATE, position, DVec3::ZERO)).unwrap();
+        }
+        simulation.step(1);
+        (0..distances.len()).map(|ship| simulation.ships().velocity(ship)).collect::<Vec<_>>()
+    };
+    let errors = relative_errors(&run(GravityMethod::Direct), &run(GravityMethod::BarnesHut { opening_angle: 0.5 }));
+    assert!(percentile(&errors, 1.0) < 1e-4, "{errors:?}");
+}

@@ -179,8 +179,9 @@ impl Octree {
 
     /// Decides whether groups may use the f32 kernels and precomputes their scaled masses.
     /// NOTE: f32 needs a softening (a length scale, and no coincident pair to divide by zero)
-    /// and sane ranges: the cube within 2⁴⁰ L (no overflow of r² or r⁻⁷ where it matters) and
-    /// the total `G M / L²` between 2⁻⁴⁰ and 2⁶⁰ (accelerations far from f32's limits).
+    /// and sane ranges: the cube within 2²⁴ L and the total `G M / L²` between 2⁻⁴⁰ and 2⁶⁰, so
+    /// that with targets within a cube's side of the cube (see `compact_scale`) every net
+    /// acceleration, `r²` and quadrupole stays well inside f32's normal range.
     fn prepare_compact(&mut self) {
         let softening = self.softening_squared.sqrt();
         if !(softening.is_finite() && softening > 0.0) {
@@ -193,7 +194,7 @@ impl Octree {
         let inverse_length = 2.0_f64.powi(-(exponent as i32));
         let total_gm: f64 = self.gm.iter().map(|gm| gm.abs()).sum();
         let scaled_total = total_gm * inverse_length * inverse_length;
-        let in_range = self.cube_side * inverse_length <= 2.0_f64.powi(40)
+        let in_range = self.cube_side * inverse_length <= 2.0_f64.powi(24)
             && (scaled_total == 0.0 || (2.0_f64.powi(-40)..=2.0_f64.powi(60)).contains(&scaled_total));
         if !in_range || !scaled_total.is_finite() {
             return;
@@ -544,7 +545,12 @@ impl Octree {
             return None;
         }
         let half_size = (0..3).map(|axis| high[axis] - low[axis]).fold(0.0, f64::max) * 0.5;
-        (half_size * scale.inverse_length <= 256.0).then_some(scale)
+        // Ships far outside the bodies' cube feel pulls too weak for f32's range.
+        let near_cube = (0..3).all(|axis| {
+            low[axis] >= self.cube_origin[axis] - self.cube_side
+                && high[axis] <= self.cube_origin[axis] + 2.0 * self.cube_side
+        });
+        (near_cube && half_size * scale.inverse_length <= 256.0).then_some(scale)
     }
 
     /// Fills f32 lists (positions relative to `center`, in units of L) from body ranges and
