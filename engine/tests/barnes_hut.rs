@@ -69,13 +69,22 @@ fn plummer_16k_forces_are_within_the_quadrupole_budget_and_improve_as_theta_fall
 }
 
 #[test]
-fn every_kernel_path_gives_the_same_tree_forces_to_rounding() {
+fn every_kernel_path_gives_the_same_tree_forces_to_f32_rounding() {
     let cloud = common::plummer(3000, 2);
     let reference = forces(&cloud, 0.01, Some(0.5), KernelPath::Scalar);
     for path in KernelPath::ALL.into_iter().filter(|path| path.is_supported()) {
         let errors = relative_errors(&reference, &forces(&cloud, 0.01, Some(0.5), path));
-        // The node kernel's 1/r is good to ~1e-12; the direct part to ~1e-15.
-        assert!(percentile(&errors, 1.0) < 1e-9, "{path}: {:e}", percentile(&errors, 1.0));
+        let (median, max) = (percentile(&errors, 0.5), percentile(&errors, 1.0));
+        eprintln!("{path} vs scalar: median {median:.2e}, max {max:.2e}");
+        if matches!(path, KernelPath::Avx2Fma | KernelPath::Avx512) {
+            // The x86 paths sum the tree's interactions in f32 (positions relative to each
+            // group, partial sums added in f64): ~1e-7 per interaction, 1e-5 at worst where
+            // pulls cancel, far below the tree's own error (median ~1e-4).
+            assert!(median < 1e-6 && max < 2e-5, "{path}: median {median:e}, max {max:e}");
+        } else {
+            // f64 throughout: the node kernel's 1/r is exact; sums differ only in rounding.
+            assert!(max < 1e-9, "{path}: {max:e}");
+        }
     }
 }
 
@@ -205,4 +214,25 @@ proptest! {
         }
         check_degenerate(&cloud, 0.0)?;
     }
+}
+
+#[test]
+fn ships_far_outside_the_bodies_feel_the_tree_as_direct_summation() {
+    // Far from the cluster its pull is ~1e-24 of the pull inside: beyond f32's range in the
+    // tree's units, so these ships must take the f64 kernels and still be accurate.
+    let cloud = common::plummer(2000, 6);
+    let distances = [1e2, 1e4, 1e6, 1e9, 1e12];
+    let run = |gravity: GravityMethod| {
+        let params =
+            SimParams { gravitational_constant: 1.0, softening: 0.01, substep: 1e-3, gravity, ..SimParams::default() };
+        let mut simulation = common::system(params, &cloud);
+        for (ship, &distance) in distances.iter().enumerate() {
+            let position = DVec3::new(distance, -0.5 * distance, 0.25 * distance) + DVec3::splat(ship as f64 * 1e-3);
+            simulation.add_ship(ShipInit::new(ShipClass::FAST_FRIGATE, position, DVec3::ZERO)).unwrap();
+        }
+        simulation.step(1);
+        (0..distances.len()).map(|ship| simulation.ships().velocity(ship)).collect::<Vec<_>>()
+    };
+    let errors = relative_errors(&run(GravityMethod::Direct), &run(GravityMethod::BarnesHut { opening_angle: 0.5 }));
+    assert!(percentile(&errors, 1.0) < 1e-4, "{errors:?}");
 }

@@ -6,12 +6,17 @@
 //! in one flat array, each with a `next` link to the node after its subtree, so a walk needs
 //! no stack. Moments are summed bottom-up (children follow their parent in the array).
 //!
-//! Walk: targets are taken in groups of 16 consecutive in key order (bodies and ships alike). For each
+//! Walk: targets are taken in groups of 32 consecutive in key order (bodies and ships alike), eight
+//! groups to a cluster that walks the far tree once for all of them (see `evaluate_cluster`). For each
 //! group one stackless walk builds two shared lists — accepted nodes (multipole interactions)
 //! and opened leaves (direct interactions) — then every target of the group is evaluated
-//! against them in SIMD lanes: the direct part by the same kernels as direct summation, the
-//! node part by a monopole + quadrupole kernel. Groups are independent and each is computed in
-//! a fixed order, so the result does not depend on the thread count.
+//! against them in SIMD lanes. On the x86 SIMD paths both lists are summed in f32, with
+//! positions relative to the group's centre in units of a power of two near the softening
+//! (so rounding is relative to the group–source distance, ~1e-7, against a tree error of
+//! ~1e-4); groups too spread out for that, unsoftened trees and the scalar and portable paths
+//! use the f64 kernels (the direct part by the same kernels as direct summation). Groups are
+//! independent and each is computed in a fixed order, so the result does not depend on the
+//! thread count.
 //!
 //! Acceptance: a node of side `s` whose centre of mass lies `δ` from its cell's centre is used
 //! as a multipole when the centre of mass is farther than `s/θ + δ` from every point of the
@@ -21,8 +26,14 @@ use super::{AccelerationColumns, BLOCK, ChunkOutput, KernelPath, SourceColumns, 
 
 /// Most bodies in a leaf.
 const LEAF_SIZE: usize = 16;
-/// Targets that share one walk and its interaction lists: one kernel block.
-const GROUP_SIZE: usize = BLOCK;
+/// Targets that share one walk and its interaction lists. PERF: with the f32 kernels the walk
+/// costs about as much as the interactions; 32 targets halve the walks for ~15% more
+/// interactions each.
+const GROUP_SIZE: usize = COMPACT_TARGETS;
+/// Targets that share one walk of the far tree (see `Octree::evaluate_cluster`): 8 groups.
+const CLUSTER_SIZE: usize = 8 * GROUP_SIZE;
+/// Targets of one f32 group kernel call (a whole group).
+pub(super) const COMPACT_TARGETS: usize = 32;
 /// Accepted nodes with at most this many bodies are summed directly: a monopole + quadrupole
 /// interaction costs about as much as three direct ones.
 const SMALL_NODE_BODIES: usize = 2;
@@ -87,6 +98,31 @@ pub(crate) struct Octree {
     cube_origin: [f64; 3],
     cube_side: f64,
     softening_squared: f64,
+    /// How groups may be computed in f32, when the tree's scales allow it.
+    compact: Option<CompactScale>,
+    /// Each body's `G m / L²` in f32 (key order); empty without `compact`.
+    compact_gm: Vec<f32>,
+    /// Each node's `G M / L²` and quadrupole `/ L⁴` in f32; empty without `compact`.
+    compact_moments: Vec<CompactNode>,
+}
+
+/// What the f32 lists need of a node, in one cache line: its centre of mass (f64, made
+/// relative to each group) and `G M / L²`, quadrupole `/ L⁴` (xx, xy, xz, yy, yz, zz).
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(64))]
+struct CompactNode {
+    center_of_mass: [f64; 3],
+    moments: [f32; 7],
+}
+
+/// The f32 fast path's units: lengths in `L`, a power of two near the softening, so that
+/// scaling is exact and f32 keeps its range around the interesting distances.
+#[derive(Debug, Clone, Copy)]
+struct CompactScale {
+    /// `1 / L`.
+    inverse_length: f64,
+    /// `ε² / L²` in f32 (between 1/2 and 2).
+    softening_squared: f32,
 }
 
 impl Octree {
@@ -116,6 +152,9 @@ impl Octree {
             cube_origin,
             cube_side,
             softening_squared,
+            compact: None,
+            compact_gm: Vec::new(),
+            compact_moments: Vec::new(),
         };
         if count > 0 {
             let keys: Vec<u64> = keyed.iter().map(|&(key, _)| key).collect();
@@ -133,8 +172,50 @@ impl Octree {
                 })
                 .collect();
             tree.node_bodies = tree.geometry.iter().map(|node| (node.first_body, node.body_count)).collect();
+            tree.prepare_compact();
         }
         tree
+    }
+
+    /// Decides whether groups may use the f32 kernels and precomputes their scaled masses.
+    /// NOTE: f32 needs a softening (a length scale, and no coincident pair to divide by zero)
+    /// and sane ranges: the cube within 2²⁴ L and the total `G M / L²` between 2⁻⁴⁰ and 2⁶⁰, so
+    /// that with targets within a cube's side of the cube (see `compact_scale`) every net
+    /// acceleration, `r²` and quadrupole stays well inside f32's normal range.
+    fn prepare_compact(&mut self) {
+        let softening = self.softening_squared.sqrt();
+        if !(softening.is_finite() && softening > 0.0) {
+            return;
+        }
+        let exponent = softening.log2().round();
+        if exponent.abs() > 200.0 {
+            return;
+        }
+        let inverse_length = 2.0_f64.powi(-(exponent as i32));
+        let total_gm: f64 = self.gm.iter().map(|gm| gm.abs()).sum();
+        let scaled_total = total_gm * inverse_length * inverse_length;
+        let in_range = self.cube_side * inverse_length <= 2.0_f64.powi(24)
+            && (scaled_total == 0.0 || (2.0_f64.powi(-40)..=2.0_f64.powi(60)).contains(&scaled_total));
+        if !in_range || !scaled_total.is_finite() {
+            return;
+        }
+        let inverse_area = inverse_length * inverse_length;
+        self.compact_gm = self.gm.iter().map(|gm| (gm * inverse_area) as f32).collect();
+        let inverse_quartic = inverse_area * inverse_area;
+        self.compact_moments = self
+            .moments
+            .iter()
+            .zip(&self.geometry)
+            .map(|(moment, node)| {
+                let [xx, xy, xz, yy, yz, zz] = moment.quadrupole.map(|component| (component * inverse_quartic) as f32);
+                CompactNode {
+                    center_of_mass: node.center_of_mass,
+                    moments: [(moment.gravitational_parameter * inverse_area) as f32, xx, xy, xz, yy, yz, zz],
+                }
+            })
+            .collect();
+        self.compact =
+            Some(CompactScale { inverse_length, softening_squared: (self.softening_squared * inverse_area) as f32 });
     }
 
     /// Appends the node for bodies `start..end` (all sharing the key prefix `prefix` of `level`
@@ -208,10 +289,11 @@ impl Octree {
         }
     }
 
-    /// Consecutive runs of [`GROUP_SIZE`] targets in key order: spatially compact (Morton
-    /// order) and always full, unlike leaves, which an 8-way split leaves ~5 bodies each.
+    /// Consecutive runs of [`CLUSTER_SIZE`] targets in key order (each cut into groups of
+    /// [`GROUP_SIZE`]): spatially compact (Morton order) and always full, unlike leaves, which
+    /// an 8-way split leaves ~5 bodies each.
     fn groups(count: usize) -> Vec<(usize, usize)> {
-        (0..count).step_by(GROUP_SIZE).map(|start| (start, (start + GROUP_SIZE).min(count))).collect()
+        (0..count).step_by(CLUSTER_SIZE).map(|start| (start, (start + CLUSTER_SIZE).min(count))).collect()
     }
 
     /// Accelerations of the tree's own bodies, written to `output` in the caller's order.
@@ -248,7 +330,7 @@ impl Octree {
         scatter(&order, &sorted, output);
     }
 
-    /// Evaluates every group (contiguous target ranges) into `output` (same order as targets).
+    /// Evaluates every cluster (contiguous target ranges) into `output` (same order as targets).
     fn evaluate(
         &self,
         path: KernelPath,
@@ -278,14 +360,13 @@ impl Octree {
         let run = |scratch: &mut Scratch, ((start, end), x, y, z): GroupPiece<'_>| {
             let group_targets =
                 TargetColumns { x: &targets.x[start..end], y: &targets.y[start..end], z: &targets.z[start..end] };
-            self.evaluate_group(path, &group_targets, scratch, x, y, z);
+            self.evaluate_cluster(path, &group_targets, scratch, [x, y, z]);
         };
         #[cfg(feature = "parallel")]
         {
             use rayon::prelude::*;
-            // PERF: groups are small (16 targets); rayon's adaptive splitting keeps the
-            // per-task cost low without changing any sum, and each worker reuses its lists.
-            pieces.into_par_iter().with_min_len(8).for_each_init(Scratch::default, run);
+            // Clusters are independent; each worker reuses its lists.
+            pieces.into_par_iter().for_each_init(Scratch::default, run);
             return;
         }
         #[allow(unreachable_code)]
@@ -295,47 +376,152 @@ impl Octree {
         }
     }
 
-    fn evaluate_group(
+    /// One cluster: a shared walk with the cluster's bounding box sorts nodes into those every
+    /// group of the cluster accepts, those every group opens (walked through) and candidates,
+    /// whose subtrees each group walks itself. PERF: the groups then skip the far tree, and the
+    /// shared lists are converted once. Each group's lists are exactly what a walk of its own
+    /// from the root would give (in another order).
+    fn evaluate_cluster(
         &self,
         path: KernelPath,
         targets: &TargetColumns<'_>,
         scratch: &mut Scratch,
-        x: &mut [f64],
-        y: &mut [f64],
-        z: &mut [f64],
+        output: [&mut [f64]; 3],
     ) {
         let (low, high) = bounding_box(targets);
-        let direct = &mut scratch.direct;
-        let nodes = &mut scratch.nodes;
-        direct.clear();
-        nodes.clear();
+        scratch.shared_ranges.clear();
+        scratch.shared_nodes.clear();
+        scratch.candidates.clear();
         let mut index = 0;
         while index < self.walk_nodes.len() {
             let node = &self.walk_nodes[index];
-            let gap_squared = distance_to_box_squared(node.center_of_mass, low, high);
             let next = node.next as usize;
-            let (first, count) = self.node_bodies[index];
-            let accepted = gap_squared > f64::from(node.opening_distance_squared);
-            if accepted && count as usize > SMALL_NODE_BODIES {
-                nodes.push(index as u32);
+            let opening_squared = f64::from(node.opening_distance_squared);
+            let is_leaf = next == index + 1;
+            if distance_to_box_squared(node.center_of_mass, low, high) > opening_squared {
+                self.push_accepted(index, &mut scratch.shared_ranges, &mut scratch.shared_nodes);
                 index = next;
-            } else if accepted || next == index + 1 {
-                // An opened leaf, or an accepted node so small that its bodies cost less (and
-                // are exact) as direct interactions than one multipole interaction.
-                let bodies = first as usize..(first + count) as usize;
-                direct.extend(
-                    &self.x[bodies.clone()],
-                    &self.y[bodies.clone()],
-                    &self.z[bodies.clone()],
-                    &self.gm[bodies],
+            } else if farthest_in_box_squared(node.center_of_mass, low, high) <= opening_squared {
+                // Every point of the cluster's box is too close: every group opens it.
+                if is_leaf {
+                    push_range(&mut scratch.shared_ranges, self.node_bodies[index]);
+                }
+                index += 1;
+            } else if is_leaf && self.node_bodies[index].1 as usize <= SMALL_NODE_BODIES {
+                // Direct whether a group accepts or opens it.
+                push_range(&mut scratch.shared_ranges, self.node_bodies[index]);
+                index = next;
+            } else {
+                scratch.candidates.push(index as u32);
+                index = next;
+            }
+        }
+        let [x, y, z] = output;
+        let compact = self.compact_scale(path, low, high);
+        let center = [0, 1, 2].map(|axis| 0.5 * (low[axis] + high[axis]));
+        if let Some(scale) = compact {
+            self.fill_compact(
+                &scratch.shared_ranges,
+                &scratch.shared_nodes,
+                center,
+                scale,
+                &mut scratch.shared_compact,
+            );
+        }
+        for start in (0..targets.x.len()).step_by(GROUP_SIZE) {
+            let end = (start + GROUP_SIZE).min(targets.x.len());
+            let group =
+                TargetColumns { x: &targets.x[start..end], y: &targets.y[start..end], z: &targets.z[start..end] };
+            let (group_low, group_high) = bounding_box(&group);
+            scratch.ranges.clear();
+            scratch.nodes.clear();
+            for &root in &scratch.candidates {
+                let root = root as usize;
+                self.walk(
+                    root,
+                    self.walk_nodes[root].next as usize,
+                    group_low,
+                    group_high,
+                    &mut scratch.ranges,
+                    &mut scratch.nodes,
                 );
+            }
+            let output = [&mut x[start..end], &mut y[start..end], &mut z[start..end]];
+            if let Some(scale) = compact {
+                self.fill_compact(&scratch.ranges, &scratch.nodes, center, scale, &mut scratch.compact);
+                self.evaluate_group_compact(path, scale, &group, center, scratch, output);
+            } else if let Some(scale) = self.compact_scale(path, group_low, group_high) {
+                // A cluster too spread out for f32 can still hold compact groups (in a halo,
+                // say): the shared lists are then converted for each group, around its centre.
+                let center = [0, 1, 2].map(|axis| 0.5 * (group_low[axis] + group_high[axis]));
+                self.fill_compact(
+                    &scratch.shared_ranges,
+                    &scratch.shared_nodes,
+                    center,
+                    scale,
+                    &mut scratch.shared_compact,
+                );
+                self.fill_compact(&scratch.ranges, &scratch.nodes, center, scale, &mut scratch.compact);
+                self.evaluate_group_compact(path, scale, &group, center, scratch, output);
+            } else {
+                self.evaluate_group_f64(path, &group, scratch, output);
+            }
+        }
+    }
+
+    /// A stackless walk of nodes `start..end` (whole subtrees) for a group's bounding box.
+    fn walk(
+        &self,
+        start: usize,
+        end: usize,
+        low: [f64; 3],
+        high: [f64; 3],
+        ranges: &mut Vec<(u32, u32)>,
+        nodes: &mut Vec<u32>,
+    ) {
+        let mut index = start;
+        while index < end {
+            let node = &self.walk_nodes[index];
+            let next = node.next as usize;
+            if distance_to_box_squared(node.center_of_mass, low, high) > f64::from(node.opening_distance_squared) {
+                self.push_accepted(index, ranges, nodes);
+                index = next;
+            } else if next == index + 1 {
+                push_range(ranges, self.node_bodies[index]);
                 index = next;
             } else {
                 index += 1;
             }
         }
+    }
+
+    /// An accepted node: a multipole interaction, or, when it holds so few bodies that they cost
+    /// less (and are exact) as direct interactions, its bodies.
+    fn push_accepted(&self, index: usize, ranges: &mut Vec<(u32, u32)>, nodes: &mut Vec<u32>) {
+        if self.node_bodies[index].1 as usize > SMALL_NODE_BODIES {
+            nodes.push(index as u32);
+        } else {
+            push_range(ranges, self.node_bodies[index]);
+        }
+    }
+
+    /// The f64 kernels on the cluster's shared lists and the group's own.
+    fn evaluate_group_f64(
+        &self,
+        path: KernelPath,
+        targets: &TargetColumns<'_>,
+        scratch: &mut Scratch,
+        output: [&mut [f64]; 3],
+    ) {
+        let direct = &mut scratch.direct;
+        direct.clear();
+        for &(first, end) in scratch.shared_ranges.iter().chain(&scratch.ranges) {
+            let bodies = first as usize..end as usize;
+            direct.extend(&self.x[bodies.clone()], &self.y[bodies.clone()], &self.z[bodies.clone()], &self.gm[bodies]);
+        }
         let sources =
             SourceColumns { x: &direct.x, y: &direct.y, z: &direct.z, gm: &direct.gm, collision_threshold: &[] };
+        let [x, y, z] = output;
         chunk_accelerations::<false>(
             path,
             &sources,
@@ -343,8 +529,136 @@ impl Octree {
             self.softening_squared,
             ChunkOutput { x, y, z, proximity: None },
         );
-        add_node_accelerations(path, &self.node_columns, nodes, targets, self.softening_squared, x, y, z);
+        scratch.all_nodes.clear();
+        scratch.all_nodes.extend_from_slice(&scratch.shared_nodes);
+        scratch.all_nodes.extend_from_slice(&scratch.nodes);
+        add_node_accelerations(path, &self.node_columns, &scratch.all_nodes, targets, self.softening_squared, x, y, z);
     }
+
+    /// The f32 units for a group with bounding box `low..high`, when the path has f32 kernels
+    /// and f32 is accurate enough for the group: positions relative to the group's centre
+    /// round to ~2⁻²⁴ of (group half-size + distance), which relative to a pair's distance
+    /// (at least ~ε) stays below ~2⁻¹⁵ while the half-size is within 2⁸ L (L ≈ ε).
+    fn compact_scale(&self, path: KernelPath, low: [f64; 3], high: [f64; 3]) -> Option<CompactScale> {
+        let scale = self.compact?;
+        if !matches!(path, KernelPath::Avx2Fma | KernelPath::Avx512) {
+            return None;
+        }
+        let half_size = (0..3).map(|axis| high[axis] - low[axis]).fold(0.0, f64::max) * 0.5;
+        // Ships far outside the bodies' cube feel pulls too weak for f32's range.
+        let near_cube = (0..3).all(|axis| {
+            low[axis] >= self.cube_origin[axis] - self.cube_side
+                && high[axis] <= self.cube_origin[axis] + 2.0 * self.cube_side
+        });
+        (near_cube && half_size * scale.inverse_length <= 256.0).then_some(scale)
+    }
+
+    /// Fills f32 lists (positions relative to `center`, in units of L) from body ranges and
+    /// node indices.
+    fn fill_compact(
+        &self,
+        ranges: &[(u32, u32)],
+        nodes: &[u32],
+        center: [f64; 3],
+        scale: CompactScale,
+        lists: &mut CompactLists,
+    ) {
+        let inverse_length = scale.inverse_length;
+        let relative = |value: f64, axis: usize| ((value - center[axis]) * inverse_length) as f32;
+        lists.direct.x.clear();
+        lists.direct.y.clear();
+        lists.direct.z.clear();
+        lists.direct.gm.clear();
+        for &(first, end) in ranges {
+            let bodies = first as usize..end as usize;
+            let direct = &mut lists.direct;
+            for (output, column, axis) in
+                [(&mut direct.x, &self.x, 0), (&mut direct.y, &self.y, 1), (&mut direct.z, &self.z, 2)]
+            {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: f32 lists are only built for the AVX2 and AVX-512 paths (see
+                // `compact_scale`), selected only on CPUs with AVX2 and FMA.
+                unsafe {
+                    super::x86::extend_relative(output, &column[bodies.clone()], center[axis], inverse_length);
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                output.extend(column[bodies.clone()].iter().map(|&value| relative(value, axis)));
+            }
+            direct.gm.extend_from_slice(&self.compact_gm[bodies]);
+        }
+        lists.nodes.clear();
+        lists.nodes.extend(nodes.iter().map(|&node| {
+            let node = node as usize;
+            let CompactNode { center_of_mass: [x, y, z], moments: [gm, xx, xy, xz, yy, yz, zz] } =
+                self.compact_moments[node];
+            [relative(x, 0), relative(y, 1), relative(z, 2), gm, xx, xy, xz, yy, yz, zz]
+        }));
+    }
+
+    /// Runs the f32 kernel on the cluster's shared lists and the group's own (both filled
+    /// relative to `center`); writes (not adds) the accelerations.
+    fn evaluate_group_compact(
+        &self,
+        path: KernelPath,
+        scale: CompactScale,
+        targets: &TargetColumns<'_>,
+        center: [f64; 3],
+        scratch: &Scratch,
+        output: [&mut [f64]; 3],
+    ) {
+        let relative = |value: f64, axis: usize| ((value - center[axis]) * scale.inverse_length) as f32;
+        let lanes = targets.x.len().min(COMPACT_TARGETS);
+        // Padded lanes repeat the last target; their results are dropped.
+        let pad = |column: &[f64], axis: usize| {
+            let mut padded = [relative(column[lanes - 1], axis); COMPACT_TARGETS];
+            for (lane, &value) in column[..lanes].iter().enumerate() {
+                padded[lane] = relative(value, axis);
+            }
+            padded
+        };
+        let padded = [pad(targets.x, 0), pad(targets.y, 1), pad(targets.z, 2)];
+        let shared = compact_group(path, &scratch.shared_compact, &padded, scale.softening_squared);
+        let own = compact_group(path, &scratch.compact, &padded, scale.softening_squared);
+        for ((column, shared), own) in output.into_iter().zip(&shared).zip(&own) {
+            for ((value, shared), own) in column.iter_mut().zip(shared).zip(own) {
+                *value = shared + own;
+            }
+        }
+    }
+}
+
+/// Runs the f32 group kernel of `path` (only the x86 SIMD paths have one).
+fn compact_group(
+    path: KernelPath,
+    lists: &CompactLists,
+    targets: &[[f32; COMPACT_TARGETS]; 3],
+    softening_squared: f32,
+) -> [[f64; COMPACT_TARGETS]; 3] {
+    match path {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the AVX-512 path is only selected on CPUs that support AVX-512F.
+        KernelPath::Avx512 => unsafe { super::x86::compact_group_avx512(lists, targets, softening_squared) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the AVX2 path is only selected on CPUs that support AVX2 and FMA.
+        KernelPath::Avx2Fma => unsafe { super::x86::compact_group_avx2(lists, targets, softening_squared) },
+        _ => unreachable!("only the x86 SIMD paths have f32 group kernels"),
+    }
+}
+
+/// One group's interaction lists in f32, relative to the group's centre in units of L:
+/// direct sources as columns, accepted nodes as records (centre, `G M`, quadrupole).
+#[derive(Debug, Default)]
+pub(super) struct CompactLists {
+    pub direct: CompactSources,
+    pub nodes: Vec<[f32; 10]>,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct CompactSources {
+    pub x: Vec<f32>,
+    pub y: Vec<f32>,
+    pub z: Vec<f32>,
+    pub gm: Vec<f32>,
 }
 
 /// The smallest f32 not below `value` (f64 → f32 rounds to nearest, which could round down).
@@ -474,6 +788,25 @@ fn bounding_box(targets: &TargetColumns<'_>) -> ([f64; 3], [f64; 3]) {
     (low, high)
 }
 
+/// Squared distance from `point` to the farthest point of the box.
+fn farthest_in_box_squared(point: [f64; 3], low: [f64; 3], high: [f64; 3]) -> f64 {
+    let mut sum = 0.0;
+    for axis in 0..3 {
+        let reach = (point[axis] - low[axis]).abs().max((high[axis] - point[axis]).abs());
+        sum += reach * reach;
+    }
+    sum
+}
+
+/// Appends a node's body range, merged with the previous one when they are consecutive.
+fn push_range(ranges: &mut Vec<(u32, u32)>, (first, count): (u32, u32)) {
+    match ranges.last_mut() {
+        // PERF: consecutive leaves are consecutive bodies: one longer copy.
+        Some((_, end)) if *end == first => *end = first + count,
+        _ => ranges.push((first, first + count)),
+    }
+}
+
 fn distance_to_box_squared(point: [f64; 3], low: [f64; 3], high: [f64; 3]) -> f64 {
     let mut sum = 0.0;
     for axis in 0..3 {
@@ -489,9 +822,18 @@ type GroupPiece<'a> = ((usize, usize), &'a mut [f64], &'a mut [f64], &'a mut [f6
 /// One worker's interaction lists, reused from group to group.
 #[derive(Debug, Default)]
 struct Scratch {
-    direct: GatheredSources,
-    /// Indices of the accepted nodes.
+    /// The cluster's shared direct body ranges (key order) and accepted nodes.
+    shared_ranges: Vec<(u32, u32)>,
+    shared_nodes: Vec<u32>,
+    /// Roots of the subtrees each group walks itself.
+    candidates: Vec<u32>,
+    shared_compact: CompactLists,
+    /// One group's own body ranges (opened leaves and small accepted nodes) and accepted nodes.
+    ranges: Vec<(u32, u32)>,
     nodes: Vec<u32>,
+    compact: CompactLists,
+    direct: GatheredSources,
+    all_nodes: Vec<u32>,
 }
 
 #[derive(Debug, Default)]
