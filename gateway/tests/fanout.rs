@@ -75,6 +75,7 @@ async fn graceful_shutdown_closes_websockets_with_1001() {
     with_game(|game| async move {
         let session = game.register("stayer").await;
         let (mut socket, _) = game.connect_authenticated(session["token"].as_str().unwrap()).await;
+        assert_eq!(next_json(&mut socket).await["type"], "roster");
         assert_eq!(next_json(&mut socket).await["type"], "state");
         let mut unauthenticated = game.connect(None).await;
         game.shutdown();
