@@ -175,8 +175,9 @@ impl StateFrame {
     }
 }
 
-/// About what one row takes (heliocentric positions, a turning ship), to size the buffer.
-const SHIP_ROW_BYTES: usize = 110;
+/// About what one row takes (heliocentric positions: 90 bytes as measured, more for a turning
+/// ship), to size the buffer.
+const SHIP_ROW_BYTES: usize = 100;
 
 /// Steps of the rounded numbers in a ship row (docs/protocol.md), as multiples per unit: what
 /// drawing another ship needs. 0.1 m is far below a pixel at any distance a ship is visible,
