@@ -7,12 +7,19 @@
 //! and each ship's full view (the rest of the message) once. A connection writes the shared
 //! prefix and its own ship's suffix as one text frame with a vectored write, so no per-client
 //! copy of the state is ever made.
+//!
+//! Every client gets every ship every tick, so ships are sent compactly (docs/protocol.md): what
+//! never changes while a ship exists (id, owner, name, class) goes out in a [`Roster`] message
+//! only when the set of ships changes (and on connect), and each tick's `ships` are rows of
+//! rounded numbers in the roster's order — about a third of the bytes of full summaries.
 
 use std::collections::HashMap;
+use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use galaxy_engine::AttitudeMode;
 use galaxy_proto::v1;
 use galaxy_proto::v1::physics_client::PhysicsClient;
 use galaxy_storage::{EventBus, StorageError, StreamEntryId, StreamName};
@@ -20,7 +27,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 use tonic::transport::Channel;
 
-use crate::model::{BodyStateJson, PublishedState, ShipDetails, ShipJson, ShipSummaryJson};
+use crate::model::{BodyStateJson, PublishedState, ShipDetails, ShipIdentityJson, ShipJson, ShipSummaryJson};
 
 /// The end of a `state` message for a client without a ship.
 const NO_OWN_SHIP: &[u8] = b"null}";
@@ -30,6 +37,44 @@ const STREAM_BLOCK: Duration = Duration::from_secs(1);
 const RETRY_PAUSE: Duration = Duration::from_secs(1);
 /// Longest wait for the ships' details from physics; past it the previous ones are used.
 const DETAILS_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The ships a `state`'s rows describe, in row order, and the `roster` message announcing them.
+/// A new version is made only when the ships (or their order) change, so it is sent rarely.
+#[derive(Debug)]
+pub struct Roster {
+    /// Counts this gateway's rosters; each `state` names the version its rows follow.
+    pub version: u64,
+    /// Every ship, in the order of the rows.
+    pub ships: Vec<ShipIdentityJson>,
+    /// The `roster` message.
+    pub message: Bytes,
+}
+
+impl Roster {
+    /// The roster for `ships`: `previous` itself when it lists the same ships in the same
+    /// order, else the next version.
+    pub fn for_ships(
+        previous: Option<&Arc<Roster>>,
+        ships: &[ShipSummaryJson],
+    ) -> Result<Arc<Roster>, serde_json::Error> {
+        if let Some(previous) = previous
+            && previous.ships.len() == ships.len()
+            && previous.ships.iter().zip(ships).all(|(identity, ship)| identity.matches(ship))
+        {
+            return Ok(Arc::clone(previous));
+        }
+        #[derive(Serialize)]
+        struct Message<'a> {
+            r#type: &'static str,
+            version: u64,
+            ships: &'a [ShipIdentityJson],
+        }
+        let version = previous.map_or(1, |previous| previous.version + 1);
+        let identities: Vec<ShipIdentityJson> = ships.iter().map(ShipIdentityJson::of).collect();
+        let message = serde_json::to_vec(&Message { r#type: "roster", version, ships: &identities })?;
+        Ok(Arc::new(Roster { version, ships: identities, message: Bytes::from(message) }))
+    }
+}
 
 /// One tick's state, shared by every connection.
 #[derive(Debug)]
@@ -46,6 +91,8 @@ pub struct StateFrame {
     pub ships: Vec<ShipSummaryJson>,
     /// Ships' full-view details by id (from physics; may be a tick newer than the summaries).
     pub details: Arc<HashMap<String, ShipDetails>>,
+    /// The ships the `state` message's rows are, in order; a client must have it first.
+    pub roster: Arc<Roster>,
     /// The `state` message up to and including `"own_ship":`.
     pub prefix: Bytes,
     /// By ship id: that ship's full view and the message's closing brace.
@@ -69,34 +116,43 @@ impl StateFrame {
         message
     }
 
-    /// Builds a frame from the published state and the ships' details.
+    /// Builds a frame from the published state and the ships' details; its roster is
+    /// `previous_roster` when the ships are the same.
     pub fn build(
         sequence: u64,
         state: PublishedState,
         details: Arc<HashMap<String, ShipDetails>>,
+        previous_roster: Option<&Arc<Roster>>,
     ) -> Result<StateFrame, serde_json::Error> {
+        // `type` and `tick` stay first: gateway-load reads a state's tick from its first bytes.
         #[derive(Serialize)]
         struct Head<'a> {
             r#type: &'static str,
             tick: u64,
             game_time: f64,
+            roster: u64,
             bodies: &'a [BodyStateJson],
-            ships: &'a [ShipSummaryJson],
         }
-        // Every client gets every ship, so their numbers are rounded (docs/protocol.md) to what
-        // drawing another ship needs: about a quarter fewer bytes than 17 significant digits.
-        let rounded: Vec<ShipSummaryJson> = state.ships.iter().map(broadcast_summary).collect();
+        let roster = Roster::for_ships(previous_roster, &state.ships)?;
         let head = Head {
             r#type: "state",
             tick: state.tick,
             game_time: state.game_time,
+            roster: roster.version,
             bodies: &state.bodies,
-            ships: &rounded,
         };
-        let mut prefix = serde_json::to_vec(&head)?;
-        // `{...}` → `{...,"own_ship":`; the suffix closes it.
+        let mut prefix = Vec::with_capacity(4096 + SHIP_ROW_BYTES * state.ships.len());
+        serde_json::to_writer(&mut prefix, &head)?;
+        // `{...}` → `{...,"ships":[[…],…],"own_ship":`; the suffix closes it.
         prefix.pop();
-        prefix.extend_from_slice(br#","own_ship":"#);
+        prefix.extend_from_slice(br#","ships":["#);
+        for (index, ship) in state.ships.iter().enumerate() {
+            if index > 0 {
+                prefix.push(b',');
+            }
+            write_ship_row(&mut prefix, ship);
+        }
+        prefix.extend_from_slice(br#"],"own_ship":"#);
         let mut own_suffixes = HashMap::with_capacity(details.len());
         for summary in &state.ships {
             if let Some(ship_details) = details.get(&summary.id) {
@@ -112,27 +168,69 @@ impl StateFrame {
             bodies: state.bodies,
             ships: state.ships,
             details,
+            roster,
             prefix: Bytes::from(prefix),
             own_suffixes,
         })
     }
 }
 
-/// Rounds `value` to a multiple of `1 / per_unit` (then printed with at most that many decimals).
-fn round_to(value: f64, per_unit: f64) -> f64 {
-    (value * per_unit).round() / per_unit
+/// About what one row takes (heliocentric positions: 90 bytes as measured, more for a turning
+/// ship), to size the buffer.
+const SHIP_ROW_BYTES: usize = 100;
+
+/// Steps of the rounded numbers in a ship row (docs/protocol.md), as multiples per unit: what
+/// drawing another ship needs. 0.1 m is far below a pixel at any distance a ship is visible,
+/// 0.01 m/s moves an extrapolated ship 1 cm per second, 1e-4 in a unit quaternion turns it
+/// by at most about 0.01°; fuel and throttle only label it.
+const POSITION_STEPS_PER_M: f64 = 10.0;
+const VELOCITY_STEPS_PER_M_S: f64 = 100.0;
+const ATTITUDE_STEPS: f64 = 1e4;
+const FUEL_STEPS_PER_KG: f64 = 1.0;
+const THROTTLE_STEPS: f64 = 1e3;
+
+/// Writes a ship's row: `[x, y, z, vx, vy, vz, qw, qx, qy, qz, fuel, throttle, mode, status]`,
+/// numbers rounded and printed as short as they go (`0`, not `0.0`); the mode and status are
+/// codes (`AttitudeMode` and `ShipStatus` numbering, as the protocol lists them).
+fn write_ship_row(out: &mut Vec<u8>, ship: &ShipSummaryJson) {
+    out.push(b'[');
+    for value in ship.position {
+        write_rounded(out, value, POSITION_STEPS_PER_M);
+        out.push(b',');
+    }
+    for value in ship.velocity {
+        write_rounded(out, value, VELOCITY_STEPS_PER_M_S);
+        out.push(b',');
+    }
+    for value in ship.attitude {
+        write_rounded(out, value, ATTITUDE_STEPS);
+        out.push(b',');
+    }
+    write_rounded(out, ship.fuel, FUEL_STEPS_PER_KG);
+    out.push(b',');
+    write_rounded(out, ship.throttle, THROTTLE_STEPS);
+    let mode = AttitudeMode::from_name(&ship.attitude_mode).unwrap_or_default() as u8;
+    let _ = write!(out, ",{mode},{}]", status_code(&ship.status));
 }
 
-/// A ship's summary as the `state` message's `ships` carries it: position to 1 cm, velocity
-/// to 1 mm/s, attitude to 1e-6, fuel to 10 g, throttle to 1e-3 (the own ship stays exact).
-fn broadcast_summary(summary: &ShipSummaryJson) -> ShipSummaryJson {
-    ShipSummaryJson {
-        position: summary.position.map(|x| round_to(x, 1e2)),
-        velocity: summary.velocity.map(|v| round_to(v, 1e3)),
-        attitude: summary.attitude.map(|q| round_to(q, 1e6)),
-        fuel: round_to(summary.fuel, 1e2),
-        throttle: round_to(summary.throttle, 1e3),
-        ..summary.clone()
+/// A ship status's code in rows: the engine's `ShipStatus` numbering.
+fn status_code(status: &str) -> u8 {
+    match status {
+        "landed" => 1,
+        "crashed" => 2,
+        _ => 0,
+    }
+}
+
+/// Writes `value` rounded to a multiple of `1 / steps_per_unit`, in the fewest digits that read
+/// back as that multiple (Rust's `Display`: no exponent, no trailing `.0`); `null` if not finite.
+fn write_rounded(out: &mut Vec<u8>, value: f64, steps_per_unit: f64) {
+    // `+ 0.0` turns -0 into 0.
+    let rounded = (value * steps_per_unit).round() / steps_per_unit + 0.0;
+    if rounded.is_finite() {
+        let _ = write!(out, "{rounded}");
+    } else {
+        out.extend_from_slice(b"null");
     }
 }
 
@@ -148,6 +246,7 @@ pub struct TickFollower {
     latest: LatestFrame,
     min_interval: Duration,
     details: Arc<HashMap<String, ShipDetails>>,
+    roster: Option<Arc<Roster>>,
     sequence: u64,
     last_tick: Option<u64>,
 }
@@ -162,6 +261,7 @@ impl TickFollower {
             latest,
             min_interval,
             details: Arc::new(HashMap::new()),
+            roster: None,
             sequence: 0,
             last_tick: None,
         }
@@ -261,12 +361,14 @@ impl TickFollower {
         // carries its ship in full (one call per frame; physics answers it in milliseconds).
         self.refresh_details().await;
         self.sequence += 1;
-        let (sequence, details) = (self.sequence, Arc::clone(&self.details));
+        let (sequence, details, roster) = (self.sequence, Arc::clone(&self.details), self.roster.clone());
         let tick = state.tick;
-        let built = tokio::task::spawn_blocking(move || StateFrame::build(sequence, state, details)).await;
+        let built =
+            tokio::task::spawn_blocking(move || StateFrame::build(sequence, state, details, roster.as_ref())).await;
         match built {
             Ok(Ok(frame)) => {
                 self.last_tick = Some(tick);
+                self.roster = Some(Arc::clone(&frame.roster));
                 self.latest.send_replace(Some(Arc::new(frame)));
                 metrics::counter!("galaxy_gateway_state_frames_total").increment(1);
                 metrics::histogram!("galaxy_gateway_state_frame_seconds").record(started.elapsed().as_secs_f64());
@@ -325,41 +427,111 @@ mod tests {
         }
     }
 
+    fn state(tick: u64, ships: Vec<ShipSummaryJson>) -> PublishedState {
+        PublishedState {
+            tick,
+            game_time: tick as f64,
+            bodies: vec![BodyStateJson { name: "Sun".into(), position: [0.0; 3], velocity: [0.0; 3] }],
+            ships,
+        }
+    }
+
+    fn details_of(ids: &[&str]) -> Arc<HashMap<String, ShipDetails>> {
+        let details = ShipDetails::from_proto(&v1::ShipState { dry_mass: 8000.0, ..v1::ShipState::default() });
+        Arc::new(ids.iter().map(|id| ((*id).to_owned(), details.clone())).collect())
+    }
+
     #[test]
     fn every_clients_message_is_valid_json_with_its_own_ship() {
-        let state = PublishedState {
-            tick: 7,
-            game_time: 7.5,
-            bodies: vec![BodyStateJson { name: "Sun".into(), position: [0.0; 3], velocity: [0.0; 3] }],
-            ships: vec![summary("ship-1"), summary("ship-2")],
-        };
-        let details = ShipDetails::from_proto(&v1::ShipState { dry_mass: 8000.0, ..v1::ShipState::default() });
-        let details = Arc::new(HashMap::from([("ship-1".to_owned(), details)]));
-        let frame = StateFrame::build(1, state, details).expect("encodes");
+        let frame =
+            StateFrame::build(1, state(7, vec![summary("ship-1"), summary("ship-2")]), details_of(&["ship-1"]), None)
+                .expect("encodes");
         let mine: serde_json::Value = serde_json::from_slice(&frame.message_for(Some("ship-1"))).expect("json");
         assert_eq!(mine["type"], "state");
         assert_eq!(mine["tick"], 7);
+        assert_eq!(mine["roster"], frame.roster.version);
         assert_eq!(mine["ships"].as_array().map(Vec::len), Some(2));
         assert_eq!(mine["own_ship"]["id"], "ship-1");
         assert_eq!(mine["own_ship"]["dry_mass"], 8000.0);
-        // Others' numbers are rounded; the own ship's are exact.
-        let mut exact = summary("ship-1");
-        exact.position = [149_597_870_700.125, -2.0 / 3.0, 1e-9];
-        exact.velocity = [29_784.123_456_789, 0.1 + 0.2, -7.0];
-        exact.attitude = [0.123_456_789, 0.0, -0.987_654_321, 1e-9];
-        let state = PublishedState { tick: 8, game_time: 8.0, bodies: Vec::new(), ships: vec![exact] };
-        let frame = StateFrame::build(2, state, Arc::clone(&frame.details)).expect("encodes");
-        let text = String::from_utf8(frame.message_for(Some("ship-1"))).expect("utf-8");
-        let head = &text[..text.find(r#""own_ship""#).expect("own ship")];
-        assert!(head.contains(r#""position":[149597870700.13,-0.67,0.0]"#), "{head}");
-        assert!(head.contains(r#""velocity":[29784.123,0.3,-7.0]"#), "{head}");
-        assert!(head.contains(r#""attitude":[0.123457,0.0,-0.987654,0.0]"#), "{head}");
-        let mine: serde_json::Value = serde_json::from_str(&text).expect("json");
-        assert_eq!(mine["own_ship"]["position"][0], 149_597_870_700.125);
-        assert_eq!(mine["own_ship"]["velocity"][1], 0.1 + 0.2);
         for nobody in [None, Some("ship-2"), Some("ship-404")] {
             let theirs: serde_json::Value = serde_json::from_slice(&frame.message_for(nobody)).expect("json");
             assert_eq!(theirs["own_ship"], serde_json::Value::Null);
+            assert_eq!(theirs["ships"], mine["ships"]);
         }
+        let text = String::from_utf8(frame.message_for(None)).expect("utf-8");
+        assert!(text.starts_with(r#"{"type":"state","tick":7,"#), "{text}");
+    }
+
+    #[test]
+    fn rows_carry_rounded_numbers_in_roster_order_and_the_own_ship_stays_exact() {
+        let mut exact = summary("ship-1");
+        exact.position = [149_597_870_700.125, -2.0 / 3.0, -1e-9];
+        exact.velocity = [29_784.123_456_789, 0.1 + 0.2, -7.0];
+        exact.attitude = [0.123_456_789, 0.0, -0.987_654_321, 1e-9];
+        exact.fuel = 14_999.6;
+        exact.throttle = 0.333_333;
+        exact.attitude_mode = "target".into();
+        let mut wreck = summary("ship-2");
+        wreck.status = "crashed".into();
+        wreck.attitude_mode = "radial_out".into();
+        wreck.position[0] = f64::NAN;
+        let frame = StateFrame::build(2, state(8, vec![exact, wreck]), details_of(&["ship-1"]), None).expect("encodes");
+        let text = String::from_utf8(frame.message_for(Some("ship-1"))).expect("utf-8");
+        let rows = &text[text.find(r#""ships":"#).expect("ships")..text.find(r#""own_ship""#).expect("own ship")];
+        assert_eq!(
+            rows,
+            r#""ships":[[149597870700.1,-0.7,0,29784.12,0.3,-7,0.1235,0,-0.9877,0,15000,0.333,7,0],[null,2,3,0,0,0,1,0,0,0,10,0,6,2]],"#
+        );
+        let roster: Vec<&str> = frame.roster.ships.iter().map(|ship| ship.id.as_str()).collect();
+        assert_eq!(roster, ["ship-1", "ship-2"]);
+        let mine: serde_json::Value = serde_json::from_str(&text).expect("json");
+        assert_eq!(mine["own_ship"]["position"][0], 149_597_870_700.125);
+        assert_eq!(mine["own_ship"]["velocity"][1], 0.1 + 0.2);
+        assert_eq!(mine["own_ship"]["attitude_mode"], "target");
+    }
+
+    #[test]
+    fn the_roster_changes_version_only_when_the_ships_do() {
+        let message = |roster: &Roster| -> serde_json::Value { serde_json::from_slice(&roster.message).expect("json") };
+        let first = Roster::for_ships(None, &[summary("ship-1"), summary("ship-2")]).expect("encodes");
+        assert_eq!(first.version, 1);
+        assert_eq!(
+            message(&first),
+            serde_json::json!({"type": "roster", "version": 1, "ships": [
+                {"id": "ship-1", "owner": "1", "name": "n", "class": "fast_frigate"},
+                {"id": "ship-2", "owner": "1", "name": "n", "class": "fast_frigate"},
+            ]})
+        );
+        // Moving, burning, turning: the same roster.
+        let mut moved = summary("ship-2");
+        moved.position = [9.0; 3];
+        moved.fuel = 1.0;
+        let same = Roster::for_ships(Some(&first), &[summary("ship-1"), moved]).expect("encodes");
+        assert!(Arc::ptr_eq(&first, &same));
+        // A ship more, a ship less, another order, a renamed ship: a new version each time.
+        let added = Roster::for_ships(Some(&first), &[summary("ship-1"), summary("ship-2"), summary("ship-3")])
+            .expect("encodes");
+        assert_eq!((added.version, message(&added)["ships"][2]["id"].clone()), (2, "ship-3".into()));
+        let removed = Roster::for_ships(Some(&added), &[summary("ship-3"), summary("ship-2")]).expect("encodes");
+        assert_eq!(removed.version, 3);
+        let reordered = Roster::for_ships(Some(&removed), &[summary("ship-2"), summary("ship-3")]).expect("encodes");
+        assert_eq!(reordered.version, 4);
+        let mut renamed = summary("ship-3");
+        renamed.name = "other".into();
+        let renamed = Roster::for_ships(Some(&reordered), &[summary("ship-2"), renamed]).expect("encodes");
+        assert_eq!((renamed.version, message(&renamed)["ships"][1]["name"].clone()), (5, "other".into()));
+        // A frame built with the previous roster keeps it while the ships stay the same.
+        let frame =
+            StateFrame::build(3, state(9, vec![summary("ship-2"), summary("ship-3")]), details_of(&[]), Some(&renamed))
+                .expect("encodes");
+        assert_eq!(frame.roster.version, 6, "ship-3 got its name back");
+        let next = StateFrame::build(
+            4,
+            state(10, vec![summary("ship-2"), summary("ship-3")]),
+            details_of(&[]),
+            Some(&frame.roster),
+        )
+        .expect("encodes");
+        assert!(Arc::ptr_eq(&frame.roster, &next.roster));
     }
 }

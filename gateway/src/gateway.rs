@@ -420,6 +420,10 @@ fn describe_metrics() {
     describe_counter!("galaxy_gateway_ws_refused_total", "WebSockets closed before authentication, by reason.");
     describe_counter!("galaxy_gateway_ws_states_sent_total", "State messages sent to clients.");
     describe_counter!("galaxy_gateway_ws_states_dropped_total", "States a slow client skipped (it got a newer one).");
+    describe_counter!(
+        "galaxy_gateway_ws_rosters_sent_total",
+        "Roster messages sent (on connect, and when the ships changed)."
+    );
     describe_counter!("galaxy_gateway_ws_stalled_total", "Clients disconnected for not reading.");
     describe_counter!("galaxy_gateway_commands_total", "Commands received over WebSockets.");
     describe_counter!("galaxy_gateway_logins_total", "Successful logins.");
@@ -433,6 +437,7 @@ fn describe_metrics() {
         "galaxy_gateway_ws_connections_total",
         "galaxy_gateway_ws_states_sent_total",
         "galaxy_gateway_ws_states_dropped_total",
+        "galaxy_gateway_ws_rosters_sent_total",
         "galaxy_gateway_ws_stalled_total",
         "galaxy_gateway_logins_total",
         "galaxy_gateway_login_failures_total",

@@ -18,6 +18,7 @@
 //! | `galaxy_gateway_ws_connections` (gauge), `galaxy_gateway_ws_connections_total` | WebSockets open now, ever opened |
 //! | `galaxy_gateway_ws_refused_total{reason}` | closed before serving: `origin`, `auth_timeout`, `bad_token` |
 //! | `galaxy_gateway_ws_states_sent_total`, `galaxy_gateway_ws_states_dropped_total` | states sent; states a slow client skipped (latest wins) |
+//! | `galaxy_gateway_ws_rosters_sent_total` | rosters sent: one per connection, and one to each client whenever the ships changed |
 //! | `galaxy_gateway_ws_stalled_total` | connections dropped because a state could not be sent in time |
 //! | `galaxy_gateway_state_frames_total`, `galaxy_gateway_state_frame_seconds` | frames built, time to read and build one |
 //! | `galaxy_gateway_ticks_coalesced_total` | ticks never published on their own (catch-up) |

@@ -118,6 +118,39 @@ pub struct ShipSummaryJson {
     pub status: String,
 }
 
+/// What identifies a ship and never changes while it exists: sent in `roster` messages, once per
+/// change of the set of ships, not in every `state`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ShipIdentityJson {
+    /// Ship id (`ship-7`).
+    pub id: String,
+    /// Owner's player id.
+    pub owner: String,
+    /// Display name.
+    pub name: String,
+    /// Ship class.
+    pub class: String,
+}
+
+impl ShipIdentityJson {
+    /// The identity part of a summary.
+    #[must_use]
+    pub fn of(summary: &ShipSummaryJson) -> ShipIdentityJson {
+        ShipIdentityJson {
+            id: summary.id.clone(),
+            owner: summary.owner.clone(),
+            name: summary.name.clone(),
+            class: summary.class.clone(),
+        }
+    }
+
+    /// Whether `summary` is this ship, as it was when this identity was taken.
+    #[must_use]
+    pub fn matches(&self, summary: &ShipSummaryJson) -> bool {
+        self.id == summary.id && self.owner == summary.owner && self.name == summary.name && self.class == summary.class
+    }
+}
+
 /// The pilot's inputs.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, ToSchema)]
 pub struct ControlJson {

@@ -8,9 +8,10 @@
 //! size of one. tungstenite reads, and sends control frames. Buffers are set per connection in
 //! [`socket_config`].
 //!
-//! A connection: Origin check (4003) → `auth` within the timeout (4001) → `welcome` and the
-//! newest `state` at once → a `state` per published frame, commands answered in order by a
-//! per-connection task, a ping every interval, close 1001 on shutdown.
+//! A connection: Origin check (4003) → `auth` within the timeout (4001) → `welcome`, the ships'
+//! `roster` and the newest `state` at once → a `state` per published frame (a `roster` first
+//! whenever the ships changed), commands answered in order by a per-connection task, a ping
+//! every interval, close 1001 on shutdown.
 
 use std::io::IoSlice;
 use std::sync::Arc;
@@ -436,10 +437,10 @@ impl Connection {
             return ending;
         }
         let mut states = self.app.latest.subscribe();
-        let mut last_sequence = None;
+        let mut sent = SentSoFar::default();
         let first = states.borrow_and_update().clone();
         if let Some(frame) = first
-            && let Err(ending) = self.send_state(&frame, &caller.identity, &mut last_sequence).await
+            && let Err(ending) = self.send_state(&frame, &caller.identity, &mut sent).await
         {
             return ending;
         }
@@ -485,7 +486,7 @@ impl Connection {
                         return Ending::Close(CLOSE_GOING_AWAY, "server shutting down");
                     }
                     let frame = states.borrow_and_update().clone();
-                    if let Some(frame) = frame && let Err(ending) = self.send_state(&frame, &caller.identity, &mut last_sequence).await {
+                    if let Some(frame) = frame && let Err(ending) = self.send_state(&frame, &caller.identity, &mut sent).await {
                         return ending;
                     }
                 }
@@ -547,25 +548,36 @@ impl Connection {
         self.send_text(welcome.to_string()).await
     }
 
-    /// Sends one `state` message: the frame's shared prefix and the player's own suffix, uncopied.
+    /// Sends one `state` message: the frame's shared prefix and the player's own suffix, uncopied
+    /// — preceded by the frame's `roster` when the client does not have that one yet (its first
+    /// state, or the ships changed since its last one, however many frames it skipped).
     async fn send_state(
         &mut self,
         frame: &StateFrame,
         identity: &v1::PlayerIdentity,
-        last_sequence: &mut Option<u64>,
+        sent: &mut SentSoFar,
     ) -> Result<(), Ending> {
-        if let Some(last) = *last_sequence
+        if let Some(last) = sent.sequence
             && frame.sequence > last + 1
         {
             metrics::counter!("galaxy_gateway_ws_states_dropped_total").increment(frame.sequence - last - 1);
         }
-        *last_sequence = Some(frame.sequence);
+        sent.sequence = Some(frame.sequence);
+        let roster = (sent.roster != Some(frame.roster.version)).then_some(&frame.roster.message);
         let ship_id = Some(identity.ship_id.as_str()).filter(|id| !id.is_empty());
         let suffix = frame.own_suffix(ship_id);
         let timeout = self.app.config.stalled_send_timeout;
-        let sent = tokio::time::timeout(timeout, self.write_text(&[&frame.prefix, &suffix])).await;
-        match sent {
+        let written = tokio::time::timeout(timeout, async {
+            if let Some(roster) = roster {
+                self.write_text(&[roster]).await?;
+                metrics::counter!("galaxy_gateway_ws_rosters_sent_total").increment(1);
+            }
+            self.write_text(&[&frame.prefix, &suffix]).await
+        })
+        .await;
+        match written {
             Ok(Ok(())) => {
+                sent.roster = Some(frame.roster.version);
                 metrics::counter!("galaxy_gateway_ws_states_sent_total").increment(1);
                 Ok(())
             }
@@ -665,6 +677,14 @@ fn text_frame_header(length: usize) -> ([u8; 10], usize) {
         header[2..10].copy_from_slice(&(length as u64).to_be_bytes());
         (header, 10)
     }
+}
+
+/// What a connection has sent of the frames: the last frame's sequence, and the version of the
+/// roster the client holds.
+#[derive(Debug, Default)]
+struct SentSoFar {
+    sequence: Option<u64>,
+    roster: Option<u64>,
 }
 
 /// Resolves once shutdown has started (the guard `wait_for` returns is dropped here, so the

@@ -15,8 +15,10 @@ use tokio_tungstenite::tungstenite::Message;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_never_reads_does_not_delay_the_others() {
     with_game(|game| async move {
-        // 400 ships make each state about 140 KB: a stalled client fills its socket in a second.
-        game.spawn_crowd(400).await;
+        // 1,400 ships make each state about 125 KB (as big as the full summaries of 400 made them):
+        // a stalled client fills its socket in a second, and the few megabytes the kernel buffers
+        // hold no more than a couple of dozen states.
+        game.spawn_crowd(1_400).await;
         let reader = game.register("reader").await;
         let sleeper = game.register("sleeper").await;
         let mut stalled = Vec::new();
@@ -75,6 +77,7 @@ async fn graceful_shutdown_closes_websockets_with_1001() {
     with_game(|game| async move {
         let session = game.register("stayer").await;
         let (mut socket, _) = game.connect_authenticated(session["token"].as_str().unwrap()).await;
+        assert_eq!(next_json(&mut socket).await["type"], "roster");
         assert_eq!(next_json(&mut socket).await["type"], "state");
         let mut unauthenticated = game.connect(None).await;
         game.shutdown();

@@ -1,13 +1,14 @@
-//! `/ws` end to end over real sockets against the real services: auth, welcome, a `state` every
-//! tick, commands that change the ship on the server, reconnects, and every close code (4001,
-//! 4003, 1009, 1001), with malformed messages answered and the connection kept.
+//! `/ws` end to end over real sockets against the real services: auth, welcome, the ships'
+//! `roster` (again whenever the ships change), a `state` every tick, commands that change the
+//! ship on the server, reconnects, and every close code (4001, 4003, 1009, 1001), with malformed
+//! messages answered and the connection kept.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Game, close_code, next_json, next_of_type, send_json, test_config, with_game, with_game_on};
+use common::{Game, close_code, next_json, next_of_type, next_state, send_json, test_config, with_game, with_game_on};
 use futures_util::SinkExt;
 use galaxy_gateway::{GatewayConfig, OriginPolicy};
 use galaxy_storage::{EventBus, MemoryBus};
@@ -19,7 +20,7 @@ fn token_and_ship(session: &Value) -> (String, String) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_authenticated_client_gets_welcome_then_a_state_every_tick() {
+async fn an_authenticated_client_gets_welcome_the_roster_then_a_state_every_tick() {
     with_game(|game| async move {
         let session = game.register("watcher").await;
         let (token, ship_id) = token_and_ship(&session);
@@ -30,25 +31,94 @@ async fn an_authenticated_client_gets_welcome_then_a_state_every_tick() {
         let bodies = welcome["bodies"].as_array().unwrap();
         assert_eq!(bodies.len(), 29);
         assert!(bodies.iter().all(|body| body["gm"].as_f64().unwrap() > 0.0));
+        let roster = next_json(&mut socket).await;
+        assert_eq!(roster["type"], "roster", "{roster}");
+        assert!(
+            roster["ships"].as_array().unwrap().iter().any(|ship| ship["id"] == ship_id.as_str()
+                && ship["name"] == "watcher"
+                && ship["class"] == "fast_frigate"
+                && ship["owner"] == welcome["player"]["id"]),
+            "{roster}"
+        );
 
+        let mut roster = Some(roster);
         let mut ticks = Vec::new();
+        let mut own_ship_listed = 0;
         while ticks.len() < 20 {
-            let state = next_json(&mut socket).await;
-            assert_eq!(state["type"], "state", "{state}");
+            let (state, ships) = next_state(&mut socket, &mut roster).await;
             assert_eq!(state["bodies"].as_array().unwrap().len(), 29);
             assert_eq!(state["bodies"][0]["name"], "Sun");
             assert!(state["game_time"].as_f64().unwrap() > 0.0);
             if state["own_ship"]["id"] == ship_id.as_str() {
                 assert!(state["own_ship"]["fuel_capacity"].as_f64().unwrap() > 0.0, "{}", state["own_ship"]);
-                assert!(state["ships"].as_array().unwrap().iter().any(|ship| ship["id"] == ship_id.as_str()));
+                // Everyone's row for this ship is the same tick's numbers, rounded.
+                let listed = ships.iter().find(|ship| ship["id"] == ship_id.as_str()).expect("own ship listed");
+                let own = &state["own_ship"];
+                for (field, step) in [("position", 0.1), ("velocity", 0.01), ("attitude", 1e-4)] {
+                    for (row, exact) in listed[field].as_array().unwrap().iter().zip(own[field].as_array().unwrap()) {
+                        let (row, exact) = (row.as_f64().unwrap(), exact.as_f64().unwrap());
+                        assert!((row - exact).abs() <= step / 2.0 + 1e-9 * exact.abs(), "{field}: {row} vs {exact}");
+                    }
+                }
+                assert!((listed["fuel"].as_f64().unwrap() - own["fuel"].as_f64().unwrap()).abs() <= 0.5);
+                assert_eq!((&listed["attitude_mode"], &listed["status"]), (&own["attitude_mode"], &own["status"]));
+                own_ship_listed += 1;
             }
             ticks.push(state["tick"].as_u64().unwrap());
         }
+        assert!(own_ship_listed > 0, "the own ship was never in a state");
         assert!(ticks.windows(2).all(|pair| pair[1] > pair[0]), "ticks only go forward: {ticks:?}");
         // Every tick is sent while the loop keeps time; a loaded machine may make the loop catch
         // up (then at most 10 per second are sent), so allow a few skipped.
         let span = ticks[ticks.len() - 1] - ticks[0];
         assert!(span <= 25, "20 states span {span} ticks: {ticks:?}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_ship_brings_a_new_roster_before_the_states_that_list_it() {
+    with_game(|game| async move {
+        let (token, first_ship) = token_and_ship(&game.register("early").await);
+        let (mut socket, _) = game.connect_authenticated(&token).await;
+        let mut roster = None;
+        let (_, ships) = next_state(&mut socket, &mut roster).await;
+        assert!(ships.iter().any(|ship| ship["id"] == first_ship.as_str()));
+        let first_version = roster.as_ref().unwrap()["version"].as_u64().unwrap();
+
+        let (_, newcomer) = token_and_ship(&game.register("newcomer").await);
+        let (state, listed) = loop {
+            let (state, ships) = next_state(&mut socket, &mut roster).await;
+            if let Some(ship) = ships.into_iter().find(|ship| ship["id"] == newcomer.as_str()) {
+                break (state, ship);
+            }
+        };
+        assert!(state["roster"].as_u64().unwrap() > first_version, "{state}");
+        assert_eq!(
+            (&listed["name"], &listed["class"], &listed["status"]),
+            (&json!("newcomer"), &json!("fast_frigate"), &json!("flying"))
+        );
+        // Its row puts it in the spawn orbit: 400 km above the Earth of the same state.
+        let earth = state["bodies"].as_array().unwrap().iter().find(|body| body["name"] == "Earth").unwrap();
+        let altitude_km = (0..3)
+            .map(|axis| listed["position"][axis].as_f64().unwrap() - earth["position"][axis].as_f64().unwrap())
+            .map(|offset| offset * offset)
+            .sum::<f64>()
+            .sqrt()
+            / 1e3
+            - 6_371.0;
+        assert!((altitude_km - 400.0).abs() < 5.0, "altitude {altitude_km} km");
+
+        // A client connecting now gets the current roster before its first state.
+        let (late_token, _) = token_and_ship(&game.register("late").await);
+        let (mut late, _) = game.connect_authenticated(&late_token).await;
+        let late_roster = next_json(&mut late).await;
+        assert_eq!(late_roster["type"], "roster", "{late_roster}");
+        let mut late_roster = Some(late_roster);
+        let (_, ships) = next_state(&mut late, &mut late_roster).await;
+        for id in [&first_ship, &newcomer] {
+            assert!(ships.iter().any(|ship| ship["id"] == id.as_str()), "{id} missing");
+        }
     })
     .await;
 }
@@ -158,14 +228,17 @@ async fn a_reconnecting_client_gets_the_state_at_once() {
     with_game(|game| async move {
         let (token, _) = token_and_ship(&game.register("roamer").await);
         let (mut socket, _) = game.connect_authenticated(&token).await;
+        assert_eq!(next_json(&mut socket).await["type"], "roster");
         assert_eq!(next_json(&mut socket).await["type"], "state");
         socket.close(None).await.unwrap();
-        // No tick happens meanwhile: the state comes from the gateway's latest frame.
+        // No tick happens meanwhile: the roster and state come from the gateway's latest frame.
         game.ticks.pause();
         tokio::time::sleep(Duration::from_millis(200)).await;
         let started = Instant::now();
         let (mut socket, _) = game.connect_authenticated(&token).await;
-        let state = next_json(&mut socket).await;
+        let mut roster = Some(next_json(&mut socket).await);
+        assert_eq!(roster.as_ref().unwrap()["type"], "roster");
+        let (state, _) = next_state(&mut socket, &mut roster).await;
         assert_eq!(state["type"], "state");
         assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
         game.ticks.resume();

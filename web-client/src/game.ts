@@ -11,7 +11,8 @@ import { burnTime, deltaV, thrustAcceleration } from "./math/rocket";
 import { dominantBody, soiHierarchy, type MassiveBody, type SoiHierarchy } from "./math/soi";
 import { addScaled, dot, isFiniteVec, length, normalize, scale, sub } from "./math/vec";
 import { SpaceView, type CameraMode, type ShipView } from "./scene";
-import type { AttitudeMode, BodyCatalog, Config, Prediction, ServerMsg, Session, Ship, ShipSummary, StateMsg, TargetRef, Vec3 } from "./types";
+import { decodeShips } from "./ships";
+import type { AttitudeMode, BodyCatalog, Config, Prediction, RosterMsg, ServerMsg, Session, Ship, ShipSummary, StateMsg, TargetRef, Vec3 } from "./types";
 
 const now = () => performance.now() / 1000;
 const LABELLED_SHIPS = 12;
@@ -33,6 +34,8 @@ export class Game {
   private bodyTracks = new Map<string, Track>();
   private shipTracks = new Map<string, Track>();
   private shipInfo = new Map<string, ShipSummary>();
+  /** The latest roster: which ship each row of a state is. */
+  private roster: RosterMsg | null = null;
   private ownId: string | null;
   private own: Ship | null = null;
   private ownTrack: Track | null = null;
@@ -95,6 +98,9 @@ export class Game {
         fps: this.fps,
         frameMs: this.frameMs,
       }),
+      /** Other ships as tracked: the roster's name, the newest state's position and status. */
+      ships: () =>
+        [...this.shipTracks.entries()].map(([id, t]) => ({ id, name: this.shipInfo.get(id)?.name ?? null, status: this.shipInfo.get(id)?.status ?? null, position: t.newest?.position ?? null })),
       /** What the last frame showed: your ship relative to its dominant body (m, m/s), and when. */
       shown: () => this.lastShown,
       /** Your ship's model on the canvas (CSS px) in the chase view, or null. */
@@ -167,6 +173,9 @@ export class Game {
           Object.assign(t.options, this.trackOptions());
         void this.refreshPrediction();
         break;
+      case "roster":
+        this.roster = m;
+        break;
       case "state":
         this.onState(m);
         break;
@@ -233,7 +242,11 @@ export class Game {
     // Anything with a non-finite vector is left out rather than poisoning the tracks.
     const okShip = (s: ShipSummary | null | undefined): s is ShipSummary =>
       !!s && typeof s.id === "string" && isFiniteVec(s.position) && isFiniteVec(s.velocity) && Array.isArray(s.attitude) && s.attitude.every(Number.isFinite);
-    m = { ...m, bodies: m.bodies.filter((b) => b && isFiniteVec(b.position) && isFiniteVec(b.velocity)), ships: m.ships.filter(okShip), own_ship: okShip(m.own_ship) ? m.own_ship : null };
+    // Rows that follow no roster we hold cannot be named: the other ships keep their tracks until
+    // a state that can be read (the gateway sends the roster first, so this is a server fault).
+    const ships = decodeShips(this.roster, m)?.filter(okShip) ?? null;
+    if (!ships) console.warn(`state ${m.tick} follows roster ${m.roster}, not ours (${this.roster?.version ?? "none"})`);
+    m = { ...m, bodies: m.bodies.filter((b) => b && isFiniteVec(b.position) && isFiniteVec(b.velocity)), own_ship: okShip(m.own_ship) ? m.own_ship : null };
     this.tick = m.tick;
     this.gameTime = m.game_time;
     this.lastStateWall = wall;
@@ -251,25 +264,27 @@ export class Game {
       .filter((b): b is MassiveBody => !!b.position);
     this.soi = soiHierarchy(this.massive);
 
-    const seen = new Set<string>();
-    for (const s of m.ships) {
-      if (s.id === this.ownId) continue;
-      seen.add(s.id);
-      this.shipInfo.set(s.id, s);
-      let t = this.shipTracks.get(s.id);
-      if (!t) {
-        t = new Track(this.trackOptions());
-        this.shipTracks.set(s.id, t);
+    if (ships) {
+      const seen = new Set<string>();
+      for (const s of ships) {
+        if (s.id === this.ownId) continue;
+        seen.add(s.id);
+        this.shipInfo.set(s.id, s);
+        let t = this.shipTracks.get(s.id);
+        if (!t) {
+          t = new Track(this.trackOptions());
+          this.shipTracks.set(s.id, t);
+        }
+        t.push({ gameTime: m.game_time, position: s.position, velocity: s.velocity, attitude: s.attitude }, wall);
       }
-      t.push({ gameTime: m.game_time, position: s.position, velocity: s.velocity, attitude: s.attitude }, wall);
-    }
-    for (const id of [...this.shipTracks.keys()]) {
-      if (!seen.has(id)) {
-        this.shipTracks.delete(id);
-        this.shipInfo.delete(id);
+      for (const id of [...this.shipTracks.keys()]) {
+        if (!seen.has(id)) {
+          this.shipTracks.delete(id);
+          this.shipInfo.delete(id);
+        }
       }
+      if (this.target?.kind === "ship" && !seen.has(this.target.id)) this.target = null;
     }
-    if (this.target?.kind === "ship" && !seen.has(this.target.id)) this.target = null;
 
     if (m.own_ship) {
       if (m.own_ship.id !== this.ownId || !this.ownTrack) {

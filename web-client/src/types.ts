@@ -55,11 +55,15 @@ export type AttitudeMode =
 
 export type TargetRef = { body: string } | { ship: string };
 
-export interface ShipSummary {
+/** What never changes while a ship exists: sent in `roster` messages, not in every state. */
+export interface ShipIdentity {
   id: string;
   owner: string;
   name: string;
   class: string;
+}
+
+export interface ShipSummary extends ShipIdentity {
   position: Vec3;
   velocity: Vec3;
   attitude: Quat;
@@ -110,12 +114,25 @@ export interface WelcomeMsg {
   config: Config;
   bodies: BodyCatalog[];
 }
+/** The ships a state's rows describe, in row order; sent before the first state and on every change. */
+export interface RosterMsg {
+  type: "roster";
+  version: number;
+  ships: ShipIdentity[];
+}
+/**
+ * One ship of a state, rounded (docs/protocol.md): [x, y, z, vx, vy, vz, qw, qx, qy, qz, fuel,
+ * throttle, attitude_mode code, status code]; a non-finite number comes as null.
+ */
+export type ShipRow = (number | null)[];
 export interface StateMsg {
   type: "state";
   tick: number;
   game_time: number;
+  /** The version of the roster whose ships the rows are, in order. */
+  roster: number;
   bodies: BodyState[];
-  ships: ShipSummary[];
+  ships: ShipRow[];
   own_ship: Ship | null;
 }
 export interface AckMsg {
@@ -140,7 +157,7 @@ export interface RespawnedMsg {
   id?: number;
   ship_id: string;
 }
-export type ServerMsg = WelcomeMsg | StateMsg | AckMsg | RejectedMsg | ErrorMsg | RespawnedMsg;
+export type ServerMsg = WelcomeMsg | RosterMsg | StateMsg | AckMsg | RejectedMsg | ErrorMsg | RespawnedMsg;
 
 // Client -> server commands (the id is added by the connection).
 export type Command =

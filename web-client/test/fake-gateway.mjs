@@ -328,17 +328,46 @@ function runTick() {
 }
 setInterval(runTick, 1000 / tickRate);
 
-function stateMessage(player) {
+// Ships in states as the gateway sends them (docs/protocol.md): names in a roster, sent when the
+// ships change and before a client's first state; each state a row of rounded numbers per ship.
+const STATUSES = ["flying", "landed", "crashed"];
+let roster = { type: "roster", version: 0, ships: [] };
+let rosterKey = "";
+function currentRoster() {
+  const list = [...ships.values()].map((s) => ({ id: s.id, owner: s.owner, name: s.name, class: s.class }));
+  const key = JSON.stringify(list);
+  if (key !== rosterKey) {
+    rosterKey = key;
+    roster = { type: "roster", version: roster.version + 1, ships: list };
+  }
+  return roster;
+}
+const rounded = (perUnit) => (x) => Math.round(x * perUnit) / perUnit;
+function shipRow(ship) {
+  const s = summary(ship);
+  return [
+    ...s.position.map(rounded(10)), ...s.velocity.map(rounded(100)), ...s.attitude.map(rounded(1e4)),
+    Math.round(s.fuel), rounded(1000)(s.throttle), MODES.indexOf(s.attitude_mode), STATUSES.indexOf(s.status),
+  ];
+}
+
+function stateMessage(player, version) {
   const own = [...ships.values()].find((s) => s.owner === player.id) ?? null;
   return {
-    type: "state", tick, game_time: gameTime,
+    type: "state", tick, game_time: gameTime, roster: version,
     bodies: bodyStates(gameTime),
-    ships: [...ships.values()].map(summary),
+    ships: [...ships.values()].map(shipRow),
     own_ship: own ? full(own) : null,
   };
 }
 function sendState(c) {
-  if (c.ws.readyState === 1 && c.player) c.ws.send(JSON.stringify(stateMessage(c.player)));
+  if (c.ws.readyState !== 1 || !c.player) return;
+  const r = currentRoster();
+  if (c.rosterVersion !== r.version) {
+    c.ws.send(JSON.stringify(r));
+    c.rosterVersion = r.version;
+  }
+  c.ws.send(JSON.stringify(stateMessage(c.player, r.version)));
 }
 
 // ---- REST ---------------------------------------------------------------------------------
@@ -546,7 +575,7 @@ server.on("upgrade", (req, socket, head) => {
 });
 
 function onSocket(ws) {
-  const c = { ws, player: null };
+  const c = { ws, player: null, rosterVersion: null };
   const timer = setTimeout(() => ws.close(4001, "no auth within 5 s"), 5000);
   ws.on("message", (data) => {
     let msg;

@@ -196,6 +196,8 @@ struct Samples {
     /// (tick, received at, µs since the epoch).
     received: Mutex<Vec<(u64, u64)>>,
     states: AtomicU64,
+    /// Bytes of every `state` message received.
+    state_bytes: AtomicU64,
     skipped: AtomicU64,
     disconnected: AtomicU64,
 }
@@ -320,14 +322,16 @@ async fn clients(arguments: ClientArguments) -> Result<()> {
         );
     };
     let seconds = (end_micros - measure_started_micros) as f64 / 1e6;
+    let states = samples.states.load(Ordering::Relaxed);
     println!(
-        "clients {} (connected {}), accounts {}, measured {:.0} s: {} states ({:.2} per client per s), {} skipped, {} disconnected",
+        "clients {} (connected {}), accounts {}, measured {:.0} s: {} states ({:.2} per client per s, {:.1} KB each on average), {} skipped, {} disconnected",
         arguments.clients,
         connected.load(Ordering::Relaxed),
         arguments.accounts,
         seconds,
-        samples.states.load(Ordering::Relaxed),
+        states,
         received.len() as f64 / arguments.clients as f64 / seconds,
+        samples.state_bytes.load(Ordering::Relaxed) as f64 / states.max(1) as f64 / 1e3,
         samples.skipped.load(Ordering::Relaxed),
         samples.disconnected.load(Ordering::Relaxed),
     );
@@ -383,6 +387,7 @@ async fn hold_client(mut socket: Client, samples: Arc<Samples>, mut stopped: tok
                     let at = now_micros();
                     if let Some(tick) = state_tick(text.as_str()) {
                         samples.states.fetch_add(1, Ordering::Relaxed);
+                        samples.state_bytes.fetch_add(text.len() as u64, Ordering::Relaxed);
                         if let Some(last) = last_tick && tick > last + 1 {
                             samples.skipped.fetch_add(tick - last - 1, Ordering::Relaxed);
                         }

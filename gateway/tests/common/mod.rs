@@ -320,6 +320,46 @@ pub async fn next_of_type(socket: &mut Ws, kind: &str) -> Value {
     }
 }
 
+/// Attitude modes and ship statuses by their codes in `state` rows (docs/protocol.md).
+pub const ATTITUDE_MODES: [&str; 8] =
+    ["hold", "prograde", "retrograde", "normal", "antinormal", "radial_in", "radial_out", "target"];
+pub const SHIP_STATUSES: [&str; 3] = ["flying", "landed", "crashed"];
+
+/// The next `state`, with its ships read as a client reads them: each row against the latest
+/// `roster` (kept in `roster` across calls). Panics if a state's rows follow a roster this
+/// connection was not sent first, or do not match it one to one.
+pub async fn next_state(socket: &mut Ws, roster: &mut Option<Value>) -> (Value, Vec<Value>) {
+    loop {
+        let message = next_json(socket).await;
+        if message["type"] == "roster" {
+            *roster = Some(message);
+            continue;
+        }
+        if message["type"] != "state" {
+            continue;
+        }
+        let roster = roster.as_ref().expect("a roster before the first state");
+        assert_eq!(message["roster"], roster["version"], "the state's rows follow the roster sent");
+        let (rows, identities) = (message["ships"].as_array().unwrap(), roster["ships"].as_array().unwrap());
+        assert_eq!(rows.len(), identities.len(), "a row per roster ship");
+        let ships = rows.iter().zip(identities).map(|(row, identity)| decode_ship_row(row, identity)).collect();
+        return (message, ships);
+    }
+}
+
+/// A `state` row and its roster entry as one ship summary.
+pub fn decode_ship_row(row: &Value, identity: &Value) -> Value {
+    let numbers: Vec<f64> = row.as_array().unwrap().iter().map(|value| value.as_f64().unwrap()).collect();
+    assert_eq!(numbers.len(), 14, "{row}");
+    let code = |index: usize| numbers[index] as usize;
+    serde_json::json!({
+        "id": identity["id"], "owner": identity["owner"], "name": identity["name"], "class": identity["class"],
+        "position": &numbers[0..3], "velocity": &numbers[3..6], "attitude": &numbers[6..10],
+        "fuel": numbers[10], "throttle": numbers[11],
+        "attitude_mode": ATTITUDE_MODES[code(12)], "status": SHIP_STATUSES[code(13)],
+    })
+}
+
 /// The close code the server ends the connection with (within `within`).
 pub async fn close_code(socket: &mut Ws, within: Duration) -> Option<u16> {
     tokio::time::timeout(within, async {

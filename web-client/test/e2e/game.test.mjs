@@ -160,6 +160,37 @@ describe("web client end to end", { timeout: 300_000 }, () => {
     await waitFor(async () => /pts/.test((await hud("prediction")) ?? ""), "predicted orbit loaded", 15_000);
   });
 
+  it("names other ships from the roster and places them where the server has them", async () => {
+    // Another player's ship, so there is one on any server.
+    const other = `o${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`.slice(0, 20);
+    const registered = await fetch(`${server.base}/api/auth/register`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ username: other, password }),
+    });
+    assert.equal(registered.status, 201, `register ${other}`);
+    const otherShip = (await registered.json()).ship_id;
+    await waitFor(async () => (await page.evaluate(() => window.galaxy.ships())).some((s) => s.id === otherShip), `${other}'s ship in the client`, 15_000);
+    // The client's newest state and the server's ships of the same tick: same names, positions
+    // within the rows' rounding (0.1 m).
+    const same = await waitFor(async () => {
+      const seen = await page.evaluate(() => ({ tick: window.galaxy.state().tick, ships: window.galaxy.ships() }));
+      const listed = await apiGet("/api/ships");
+      return listed.tick === seen.tick ? { seen: seen.ships, listed: listed.ships } : null;
+    }, "a tick seen by both", 15_000);
+    const byId = new Map(same.listed.map((s) => [s.id, s]));
+    assert.ok(same.seen.length >= 1 && same.seen.length === same.listed.length - 1, `${same.seen.length} ships in the client, ${same.listed.length} on the server (one is yours)`);
+    for (const s of same.seen) {
+      const exact = byId.get(s.id);
+      assert.ok(exact, `${s.id} is on the server`);
+      assert.equal(s.name, exact.name);
+      assert.equal(s.status, exact.status);
+      const off = Math.hypot(...s.position.map((c, i) => c - exact.position[i]));
+      assert.ok(off <= 0.09, `${s.id} drawn ${off} m from where the server has it`);
+    }
+    assert.equal(same.seen.find((s) => s.id === otherShip)?.name, other);
+  });
+
   it("moves smoothly between ticks (interpolated every frame, no jumps)", async () => {
     // Sample what each animation frame showed for 3 s (several ticks).
     const samples = await page.evaluate(
