@@ -47,9 +47,10 @@ pub enum GravityMethod {
 }
 
 /// Bodies from which [`GravityMethod::Auto`] uses the tree: the crossover of `bench-summary`'s
-/// table (a whole step of a Plummer sphere on 2 threads, θ = 0.5, AVX2 kernels), where the tree
-/// was first faster of the sizes measured (equal at 2,048, 18% faster at 3,072).
-pub const AUTO_TREE_MIN_BODIES: usize = 3_072;
+/// table (a whole step of a Plummer sphere on 2 threads, θ = 0.5, the f32 tree kernels on
+/// AVX-512), where the tree was first faster of the sizes measured (direct 25% faster at 1,024;
+/// the tree 30% faster at 2,048).
+pub const AUTO_TREE_MIN_BODIES: usize = 2_048;
 
 impl GravityMethod {
     /// The method a force evaluation over `bodies` bodies uses: `Auto` resolved by size, the
