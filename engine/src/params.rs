@@ -48,8 +48,8 @@ pub enum GravityMethod {
 
 /// Bodies from which [`GravityMethod::Auto`] uses the tree: the crossover of `bench-summary`'s
 /// table (a whole step of a Plummer sphere on 2 threads, θ = 0.5, the f32 tree kernels on
-/// AVX-512), where the tree was first faster of the sizes measured (direct 25% faster at 1,024;
-/// the tree 30% faster at 2,048).
+/// AVX-512), where the tree was first faster of the sizes measured (in two runs direct was
+/// 25–33% faster at 1,024 and the tree 10–30% faster at 2,048).
 pub const AUTO_TREE_MIN_BODIES: usize = 2_048;
 
 impl GravityMethod {
