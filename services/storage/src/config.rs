@@ -233,6 +233,12 @@ pub struct PostgresConfig {
 }
 
 impl PostgresConfig {
+    /// The URL with its password hidden (`***`), as `Debug` and start-up logs show it.
+    #[must_use]
+    pub fn redacted_url(&self) -> String {
+        redact_password(&self.url, postgres_password(&self.url))
+    }
+
     /// Settings for `url` with every other value at its documented default.
     #[must_use]
     pub fn new(url: impl Into<String>) -> Self {
@@ -274,7 +280,7 @@ impl std::fmt::Debug for PostgresConfig {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter
             .debug_struct("PostgresConfig")
-            .field("url", &redact_password(&self.url, postgres_password(&self.url)))
+            .field("url", &self.redacted_url())
             .field("pool_max_size", &self.pool_max_size)
             .field("connect_timeout", &self.connect_timeout)
             .field("pool_wait_timeout", &self.pool_wait_timeout)
@@ -307,6 +313,12 @@ pub struct RedisConfig {
 }
 
 impl RedisConfig {
+    /// The URL with its password hidden (`***`), as `Debug` and start-up logs show it.
+    #[must_use]
+    pub fn redacted_url(&self) -> String {
+        redact_password(&self.url, redis_password(&self.url))
+    }
+
     /// Settings for `url` and `key_prefix` (empty: the default `main`) with every other value at its default.
     #[must_use]
     pub fn new(url: impl Into<String>, key_prefix: impl Into<String>) -> Self {
@@ -343,7 +355,7 @@ impl std::fmt::Debug for RedisConfig {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter
             .debug_struct("RedisConfig")
-            .field("url", &redact_password(&self.url, redis_password(&self.url)))
+            .field("url", &self.redacted_url())
             .field("key_prefix", &self.key_prefix)
             .field("connect_timeout", &self.connect_timeout)
             .field("command_timeout", &self.command_timeout)
