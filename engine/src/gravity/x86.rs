@@ -404,30 +404,34 @@ pub(super) unsafe fn compact_group_avx2(
             }
         }
     };
+    // PERF: one target vector at a time over a block of sources. Keeping all four in registers
+    // (12 positions + 12 sums) would overflow AVX2's 16 registers and spill every iteration.
     let direct = &lists.direct;
     for start in (0..direct.gm.len()).step_by(COMPACT_BLOCK) {
         let end = (start + COMPACT_BLOCK).min(direct.gm.len());
+        let (xs, ys, zs, gms) =
+            (&direct.x[start..end], &direct.y[start..end], &direct.z[start..end], &direct.gm[start..end]);
         let mut sum = [[_mm256_setzero_ps(); VECTORS]; 3];
-        for source in start..end {
-            let source_x = _mm256_set1_ps(direct.x[source]);
-            let source_y = _mm256_set1_ps(direct.y[source]);
-            let source_z = _mm256_set1_ps(direct.z[source]);
-            let gm = _mm256_set1_ps(direct.gm[source]);
-            for vector in 0..VECTORS {
-                let dx = _mm256_sub_ps(source_x, target_x[vector]);
-                let dy = _mm256_sub_ps(source_y, target_y[vector]);
-                let dz = _mm256_sub_ps(source_z, target_z[vector]);
+        for vector in 0..VECTORS {
+            let (tx, ty, tz) = (target_x[vector], target_y[vector], target_z[vector]);
+            let (mut sum_x, mut sum_y, mut sum_z) = (_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps());
+            for (((&x, &y), &z), &gm) in xs.iter().zip(ys).zip(zs).zip(gms) {
+                let dx = _mm256_sub_ps(_mm256_set1_ps(x), tx);
+                let dy = _mm256_sub_ps(_mm256_set1_ps(y), ty);
+                let dz = _mm256_sub_ps(_mm256_set1_ps(z), tz);
                 let r2 = _mm256_fmadd_ps(dx, dx, _mm256_fmadd_ps(dy, dy, _mm256_fmadd_ps(dz, dz, softening_squared)));
                 // r⁻³ = y³ (1 − e)^{-3/2} ≈ y³ (1 + 3/2 e + 15/8 e²), e = 1 − r² y².
                 let estimate = _mm256_rsqrt_ps(r2);
                 let estimate_squared = _mm256_mul_ps(estimate, estimate);
                 let error = _mm256_fnmadd_ps(r2, estimate_squared, one);
                 let series = _mm256_fmadd_ps(_mm256_fmadd_ps(error, fifteen_eighths, three_halves), error, one);
-                let weight = _mm256_mul_ps(_mm256_mul_ps(estimate, estimate_squared), _mm256_mul_ps(series, gm));
-                sum[0][vector] = _mm256_fmadd_ps(weight, dx, sum[0][vector]);
-                sum[1][vector] = _mm256_fmadd_ps(weight, dy, sum[1][vector]);
-                sum[2][vector] = _mm256_fmadd_ps(weight, dz, sum[2][vector]);
+                let weight =
+                    _mm256_mul_ps(_mm256_mul_ps(estimate, estimate_squared), _mm256_mul_ps(series, _mm256_set1_ps(gm)));
+                sum_x = _mm256_fmadd_ps(weight, dx, sum_x);
+                sum_y = _mm256_fmadd_ps(weight, dy, sum_y);
+                sum_z = _mm256_fmadd_ps(weight, dz, sum_z);
             }
+            (sum[0][vector], sum[1][vector], sum[2][vector]) = (sum_x, sum_y, sum_z);
         }
         flush(&sum, &mut total);
     }
@@ -435,12 +439,15 @@ pub(super) unsafe fn compact_group_avx2(
     for start in (0..nodes.len()).step_by(COMPACT_BLOCK) {
         let end = (start + COMPACT_BLOCK).min(nodes.len());
         let mut sum = [[_mm256_setzero_ps(); VECTORS]; 3];
-        for record in &nodes[start..end] {
-            let [center_x, center_y, center_z, gm, xx, xy, xz, yy, yz, zz] = record.map(|value| _mm256_set1_ps(value));
-            for vector in 0..VECTORS {
-                let dx = _mm256_sub_ps(target_x[vector], center_x);
-                let dy = _mm256_sub_ps(target_y[vector], center_y);
-                let dz = _mm256_sub_ps(target_z[vector], center_z);
+        for vector in 0..VECTORS {
+            let (tx, ty, tz) = (target_x[vector], target_y[vector], target_z[vector]);
+            let (mut sum_x, mut sum_y, mut sum_z) = (_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps());
+            for record in &nodes[start..end] {
+                let [center_x, center_y, center_z, gm, xx, xy, xz, yy, yz, zz] =
+                    record.map(|value| _mm256_set1_ps(value));
+                let dx = _mm256_sub_ps(tx, center_x);
+                let dy = _mm256_sub_ps(ty, center_y);
+                let dz = _mm256_sub_ps(tz, center_z);
                 let r2 = _mm256_fmadd_ps(dx, dx, _mm256_fmadd_ps(dy, dy, _mm256_fmadd_ps(dz, dz, softening_squared)));
                 // 1/r = y (1 − e)^{-1/2} ≈ y (1 + e/2 + 3/8 e²).
                 let estimate = _mm256_rsqrt_ps(r2);
@@ -460,10 +467,11 @@ pub(super) unsafe fn compact_group_avx2(
                     inverse_r3,
                     _mm256_mul_ps(minus_five_halves, _mm256_mul_ps(d_q_d, inverse_r7)),
                 );
-                sum[0][vector] = _mm256_fmadd_ps(radial, dx, _mm256_fmadd_ps(q_dx, inverse_r5, sum[0][vector]));
-                sum[1][vector] = _mm256_fmadd_ps(radial, dy, _mm256_fmadd_ps(q_dy, inverse_r5, sum[1][vector]));
-                sum[2][vector] = _mm256_fmadd_ps(radial, dz, _mm256_fmadd_ps(q_dz, inverse_r5, sum[2][vector]));
+                sum_x = _mm256_fmadd_ps(radial, dx, _mm256_fmadd_ps(q_dx, inverse_r5, sum_x));
+                sum_y = _mm256_fmadd_ps(radial, dy, _mm256_fmadd_ps(q_dy, inverse_r5, sum_y));
+                sum_z = _mm256_fmadd_ps(radial, dz, _mm256_fmadd_ps(q_dz, inverse_r5, sum_z));
             }
+            (sum[0][vector], sum[1][vector], sum[2][vector]) = (sum_x, sum_y, sum_z);
         }
         flush(&sum, &mut total);
     }
