@@ -428,8 +428,10 @@ impl Octree {
                 &mut scratch.shared_compact,
             );
         }
-        for start in (0..targets.x.len()).step_by(GROUP_SIZE) {
-            let end = (start + GROUP_SIZE).min(targets.x.len());
+        let mut end = 0;
+        while end < targets.x.len() {
+            let start = end;
+            end = self.group_end(targets, start, (low, high));
             let group =
                 TargetColumns { x: &targets.x[start..end], y: &targets.y[start..end], z: &targets.z[start..end] };
             let (group_low, group_high) = bounding_box(&group);
@@ -467,6 +469,29 @@ impl Octree {
                 self.evaluate_group_f64(path, &group, scratch, output);
             }
         }
+    }
+
+    /// Where the group that starts at `start` ends: after [`GROUP_SIZE`] targets, or, in a
+    /// cluster too spread out for f32 (a sparse halo), before the target that would make the
+    /// group too spread out too. PERF: such groups then run in f32, on shorter lists, instead
+    /// of in f64. Decided by geometry alone, so every kernel path gets the same lists.
+    fn group_end(&self, targets: &TargetColumns<'_>, start: usize, cluster_box: ([f64; 3], [f64; 3])) -> usize {
+        let limit = (start + GROUP_SIZE).min(targets.x.len());
+        let point = |target: usize| [targets.x[target], targets.y[target], targets.z[target]];
+        let (mut low, mut high) = (point(start), point(start));
+        if self.fits_compact(cluster_box.0, cluster_box.1).is_some() || self.fits_compact(low, high).is_none() {
+            return limit;
+        }
+        for end in start + 1..limit {
+            let next = point(end);
+            let grown_low = [0, 1, 2].map(|axis| low[axis].min(next[axis]));
+            let grown_high = [0, 1, 2].map(|axis| high[axis].max(next[axis]));
+            if self.fits_compact(grown_low, grown_high).is_none() {
+                return end;
+            }
+            (low, high) = (grown_low, grown_high);
+        }
+        limit
     }
 
     /// A stackless walk of nodes `start..end` (whole subtrees) for a group's bounding box.
@@ -540,10 +565,15 @@ impl Octree {
     /// round to ~2⁻²⁴ of (group half-size + distance), which relative to a pair's distance
     /// (at least ~ε) stays below ~2⁻¹⁵ while the half-size is within 2⁸ L (L ≈ ε).
     fn compact_scale(&self, path: KernelPath, low: [f64; 3], high: [f64; 3]) -> Option<CompactScale> {
-        let scale = self.compact?;
         if !matches!(path, KernelPath::Avx2Fma | KernelPath::Avx512) {
             return None;
         }
+        self.fits_compact(low, high)
+    }
+
+    /// The geometric half of [`Self::compact_scale`], the same whatever the kernel path.
+    fn fits_compact(&self, low: [f64; 3], high: [f64; 3]) -> Option<CompactScale> {
+        let scale = self.compact?;
         let half_size = (0..3).map(|axis| high[axis] - low[axis]).fold(0.0, f64::max) * 0.5;
         // Ships far outside the bodies' cube feel pulls too weak for f32's range.
         let near_cube = (0..3).all(|axis| {
@@ -617,8 +647,8 @@ impl Octree {
             padded
         };
         let padded = [pad(targets.x, 0), pad(targets.y, 1), pad(targets.z, 2)];
-        let shared = compact_group(path, &scratch.shared_compact, &padded, scale.softening_squared);
-        let own = compact_group(path, &scratch.compact, &padded, scale.softening_squared);
+        let shared = compact_group(path, &scratch.shared_compact, &padded, lanes, scale.softening_squared);
+        let own = compact_group(path, &scratch.compact, &padded, lanes, scale.softening_squared);
         for ((column, shared), own) in output.into_iter().zip(&shared).zip(&own) {
             for ((value, shared), own) in column.iter_mut().zip(shared).zip(own) {
                 *value = shared + own;
@@ -632,6 +662,7 @@ fn compact_group(
     path: KernelPath,
     lists: &CompactLists,
     targets: &[[f32; COMPACT_TARGETS]; 3],
+    lanes: usize,
     softening_squared: f32,
 ) -> [[f64; COMPACT_TARGETS]; 3] {
     match path {
@@ -640,7 +671,7 @@ fn compact_group(
         KernelPath::Avx512 => unsafe { super::x86::compact_group_avx512(lists, targets, softening_squared) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the AVX2 path is only selected on CPUs that support AVX2 and FMA.
-        KernelPath::Avx2Fma => unsafe { super::x86::compact_group_avx2(lists, targets, softening_squared) },
+        KernelPath::Avx2Fma => unsafe { super::x86::compact_group_avx2(lists, targets, lanes, softening_squared) },
         _ => unreachable!("only the x86 SIMD paths have f32 group kernels"),
     }
 }

@@ -366,12 +366,30 @@ pub(super) unsafe fn compact_group_avx512(
 }
 
 /// [`compact_group_avx512`] for AVX2 + FMA: the targets as 8-lane vectors, `1/r` from
-/// `rsqrt_ps` (relative error < 1.5 · 2⁻¹²) with a second-order correction (~1e-9).
+/// `rsqrt_ps` (relative error < 1.5 · 2⁻¹²) with a second-order correction (~1e-9). Only the
+/// vectors that hold the first `lanes` targets are computed; the rest of the result is zero.
 ///
 /// # Safety
 /// The CPU must support AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn compact_group_avx2(
+    lists: &super::tree::CompactLists,
+    targets: &[[f32; COMPACT_TARGETS]; 3],
+    lanes: usize,
+    softening_squared: f32,
+) -> [[f64; COMPACT_TARGETS]; 3] {
+    // PERF: a constant vector count, so that the loops over vectors unroll.
+    match lanes.div_ceil(8) {
+        0 | 1 => compact_group_avx2_vectors::<1>(lists, targets, softening_squared),
+        2 => compact_group_avx2_vectors::<2>(lists, targets, softening_squared),
+        3 => compact_group_avx2_vectors::<3>(lists, targets, softening_squared),
+        _ => compact_group_avx2_vectors::<4>(lists, targets, softening_squared),
+    }
+}
+
+/// [`compact_group_avx2`] for the first `USED` vectors of targets.
+#[target_feature(enable = "avx2,fma")]
+fn compact_group_avx2_vectors<const USED: usize>(
     lists: &super::tree::CompactLists,
     targets: &[[f32; COMPACT_TARGETS]; 3],
     softening_squared: f32,
@@ -412,7 +430,7 @@ pub(super) unsafe fn compact_group_avx2(
         let (xs, ys, zs, gms) =
             (&direct.x[start..end], &direct.y[start..end], &direct.z[start..end], &direct.gm[start..end]);
         let mut sum = [[_mm256_setzero_ps(); VECTORS]; 3];
-        for vector in 0..VECTORS {
+        for vector in 0..USED {
             let (tx, ty, tz) = (target_x[vector], target_y[vector], target_z[vector]);
             let (mut sum_x, mut sum_y, mut sum_z) = (_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps());
             for (((&x, &y), &z), &gm) in xs.iter().zip(ys).zip(zs).zip(gms) {
@@ -439,7 +457,7 @@ pub(super) unsafe fn compact_group_avx2(
     for start in (0..nodes.len()).step_by(COMPACT_BLOCK) {
         let end = (start + COMPACT_BLOCK).min(nodes.len());
         let mut sum = [[_mm256_setzero_ps(); VECTORS]; 3];
-        for vector in 0..VECTORS {
+        for vector in 0..USED {
             let (tx, ty, tz) = (target_x[vector], target_y[vector], target_z[vector]);
             let (mut sum_x, mut sum_y, mut sum_z) = (_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps());
             for record in &nodes[start..end] {
