@@ -428,10 +428,11 @@ impl Octree {
                 &mut scratch.shared_compact,
             );
         }
+        let cluster_fits = self.fits_compact(low, high).is_some();
         let mut end = 0;
         while end < targets.x.len() {
             let start = end;
-            end = self.group_end(targets, start, (low, high));
+            end = self.group_end(targets, start, cluster_fits);
             let group =
                 TargetColumns { x: &targets.x[start..end], y: &targets.y[start..end], z: &targets.z[start..end] };
             let (group_low, group_high) = bounding_box(&group);
@@ -475,11 +476,11 @@ impl Octree {
     /// cluster too spread out for f32 (a sparse halo), before the target that would make the
     /// group too spread out too. PERF: such groups then run in f32, on shorter lists, instead
     /// of in f64. Decided by geometry alone, so every kernel path gets the same lists.
-    fn group_end(&self, targets: &TargetColumns<'_>, start: usize, cluster_box: ([f64; 3], [f64; 3])) -> usize {
+    fn group_end(&self, targets: &TargetColumns<'_>, start: usize, cluster_fits: bool) -> usize {
         let limit = (start + GROUP_SIZE).min(targets.x.len());
         let point = |target: usize| [targets.x[target], targets.y[target], targets.z[target]];
         let (mut low, mut high) = (point(start), point(start));
-        if self.fits_compact(cluster_box.0, cluster_box.1).is_some() || self.fits_compact(low, high).is_none() {
+        if cluster_fits || self.fits_compact(low, high).is_none() {
             return limit;
         }
         for end in start + 1..limit {
