@@ -513,3 +513,68 @@ fn compact_group_avx2_vectors<const USED: usize>(
 pub(super) unsafe fn extend_relative(output: &mut Vec<f32>, values: &[f64], center: f64, scale: f64) {
     output.extend(values.iter().map(|&value| ((value - center) * scale) as f32));
 }
+
+/// Appends the bodies of `ranges` to `output` as f32 `(value − center) · scale` columns, with
+/// their `G m / L²` from `gm`: the same values as [`extend_relative`], eight bodies per
+/// masked step of all four columns. PERF: direct lists are ~200 ranges of ~12 bodies per
+/// group; one pass without tails or per-column reserves costs a fraction of three.
+///
+/// # Safety
+/// The CPU must support AVX-512F; every range must lie within the columns and `gm`.
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn extend_relative_ranges_avx512(
+    output: &mut super::tree::CompactSources,
+    ranges: &[(u32, u32)],
+    columns: [&[f64]; 3],
+    gm: &[f32],
+    center: [f64; 3],
+    scale: f64,
+) {
+    let added: usize = ranges.iter().map(|&(first, end)| (end - first) as usize).sum();
+    let start = output.gm.len();
+    for column in [&mut output.x, &mut output.y, &mut output.z, &mut output.gm] {
+        assert_eq!(column.len(), start, "the direct columns differ in length");
+        column.reserve(added);
+    }
+    let targets = [output.x.as_mut_ptr(), output.y.as_mut_ptr(), output.z.as_mut_ptr()];
+    let target_gm = output.gm.as_mut_ptr();
+    let center = center.map(|value| _mm512_set1_pd(value));
+    let scale = _mm512_set1_pd(scale);
+    let mut written = start;
+    for &(first, end) in ranges {
+        let (first, end) = (first as usize, end as usize);
+        assert!(end <= gm.len() && columns.iter().all(|column| end <= column.len()), "range out of bounds");
+        let mut body = first;
+        while body < end {
+            let mask = (u16::MAX >> (16 - (end - body).min(8))) as __mmask8;
+            for axis in 0..3 {
+                // SAFETY: masked lanes stay within `body..end`, inside the column (asserted) and
+                // within the reserved output.
+                unsafe {
+                    let values = _mm512_maskz_loadu_pd(mask, columns[axis].as_ptr().add(body));
+                    let relative = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_sub_pd(values, center[axis]), scale));
+                    _mm512_mask_storeu_ps(
+                        targets[axis].add(written),
+                        __mmask16::from(mask),
+                        _mm512_castps256_ps512(relative),
+                    );
+                }
+            }
+            // SAFETY: as above, for `gm`.
+            unsafe {
+                let masses = _mm512_maskz_loadu_ps(__mmask16::from(mask), gm.as_ptr().add(body));
+                _mm512_mask_storeu_ps(target_gm.add(written), __mmask16::from(mask), masses);
+            }
+            let count = (end - body).min(8);
+            body += count;
+            written += count;
+        }
+    }
+    // SAFETY: every element up to `written` was stored above, within the reserved capacity.
+    unsafe {
+        output.x.set_len(written);
+        output.y.set_len(written);
+        output.z.set_len(written);
+        output.gm.set_len(written);
+    }
+}
