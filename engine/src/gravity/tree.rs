@@ -6,17 +6,17 @@
 //! in one flat array, each with a `next` link to the node after its subtree, so a walk needs
 //! no stack. Moments are summed bottom-up (children follow their parent in the array).
 //!
-//! Walk: targets are taken in groups of 32 consecutive in key order (bodies and ships alike), eight
-//! groups to a cluster that walks the far tree once for all of them (see `evaluate_cluster`). For each
-//! group one stackless walk builds two shared lists — accepted nodes (multipole interactions)
-//! and opened leaves (direct interactions) — then every target of the group is evaluated
-//! against them in SIMD lanes. On the x86 SIMD paths both lists are summed in f32, with
-//! positions relative to the group's centre in units of a power of two near the softening
-//! (so rounding is relative to the group–source distance, ~1e-7, against a tree error of
-//! ~1e-4); groups too spread out for that, unsoftened trees and the scalar and portable paths
-//! use the f64 kernels (the direct part by the same kernels as direct summation). Groups are
-//! independent and each is computed in a fixed order, so the result does not depend on the
-//! thread count.
+//! Walk: targets are taken in groups of 64 consecutive in key order (bodies and ships alike),
+//! eight groups to a cluster that walks the far tree once for all of them (see
+//! `evaluate_cluster`). For each group one stackless walk builds two shared lists — accepted
+//! nodes (multipole interactions) and opened leaves (direct interactions) — then every target
+//! of the group is evaluated against them in SIMD lanes, 32 targets per kernel call. On the
+//! x86 SIMD paths both lists are summed in f32, with positions relative to the group's centre
+//! in units of a power of two near the softening (so rounding is relative to the group–source
+//! distance, ~1e-7, against a tree error of ~1e-4); groups too spread out for that, unsoftened
+//! trees and the scalar and portable paths use the f64 kernels (the direct part by the same
+//! kernels as direct summation). Groups are independent and each is computed in a fixed
+//! order, so the result does not depend on the thread count.
 //!
 //! Acceptance: a node of side `s` whose centre of mass lies `δ` from its cell's centre is used
 //! as a multipole when the centre of mass is farther than `s/θ + δ` from every point of the
@@ -31,13 +31,14 @@ const PARALLEL_SUBTREE_BODIES: usize = 2048;
 const PARALLEL_MIN_ELEMENTS: usize = 4096;
 /// Most bodies in a leaf.
 const LEAF_SIZE: usize = 16;
-/// Targets that share one walk and its interaction lists. PERF: with the f32 kernels the walk
-/// costs about as much as the interactions; 32 targets halve the walks for ~15% more
-/// interactions each.
-const GROUP_SIZE: usize = COMPACT_TARGETS;
+/// Targets that share one walk and its interaction lists (two f32 kernel calls). PERF: with
+/// the f32 kernels, walking and converting the lists cost about half as much as the
+/// interactions; 64 targets halve them for a few percent more interactions each (16k
+/// Plummer on AVX-512: 8.2 against 8.6–9.3 ms; 96 or 128 targets gained nothing more).
+const GROUP_SIZE: usize = 2 * COMPACT_TARGETS;
 /// Targets that share one walk of the far tree (see `Octree::evaluate_cluster`): 8 groups.
 const CLUSTER_SIZE: usize = 8 * GROUP_SIZE;
-/// Targets of one f32 group kernel call (a whole group).
+/// Targets of one f32 group kernel call (half a group).
 pub(super) const COMPACT_TARGETS: usize = 32;
 /// Accepted nodes with at most this many bodies are summed directly: a monopole + quadrupole
 /// interaction costs about as much as three direct ones.
@@ -705,21 +706,27 @@ impl Octree {
         output: [&mut [f64]; 3],
     ) {
         let relative = |value: f64, axis: usize| ((value - center[axis]) * scale.inverse_length) as f32;
-        let lanes = targets.x.len().min(COMPACT_TARGETS);
-        // Padded lanes repeat the last target; their results are dropped.
-        let pad = |column: &[f64], axis: usize| {
-            let mut padded = [relative(column[lanes - 1], axis); COMPACT_TARGETS];
-            for (lane, &value) in column[..lanes].iter().enumerate() {
-                padded[lane] = relative(value, axis);
-            }
-            padded
-        };
-        let padded = [pad(targets.x, 0), pad(targets.y, 1), pad(targets.z, 2)];
-        let shared = compact_group(path, &scratch.shared_compact, &padded, lanes, scale.softening_squared);
-        let own = compact_group(path, &scratch.compact, &padded, lanes, scale.softening_squared);
-        for ((column, shared), own) in output.into_iter().zip(&shared).zip(&own) {
-            for ((value, shared), own) in column.iter_mut().zip(shared).zip(own) {
-                *value = shared + own;
+        let [x, y, z] = output;
+        for first in (0..targets.x.len()).step_by(COMPACT_TARGETS) {
+            let chunk = first..(first + COMPACT_TARGETS).min(targets.x.len());
+            let lanes = chunk.len();
+            // Padded lanes repeat the last target; their results are dropped.
+            let pad = |column: &[f64], axis: usize| {
+                let column = &column[chunk.clone()];
+                let mut padded = [relative(column[lanes - 1], axis); COMPACT_TARGETS];
+                for (lane, &value) in column.iter().enumerate() {
+                    padded[lane] = relative(value, axis);
+                }
+                padded
+            };
+            let padded = [pad(targets.x, 0), pad(targets.y, 1), pad(targets.z, 2)];
+            let shared = compact_group(path, &scratch.shared_compact, &padded, lanes, scale.softening_squared);
+            let own = compact_group(path, &scratch.compact, &padded, lanes, scale.softening_squared);
+            let output = [&mut x[chunk.clone()], &mut y[chunk.clone()], &mut z[chunk.clone()]];
+            for ((column, shared), own) in output.into_iter().zip(&shared).zip(&own) {
+                for ((value, shared), own) in column.iter_mut().zip(shared).zip(own) {
+                    *value = shared + own;
+                }
             }
         }
     }
