@@ -41,6 +41,10 @@ struct Arguments {
     /// Redis server (a key space of its own, deleted after).
     #[arg(long, default_value = "redis://127.0.0.1:6379")]
     redis: String,
+    /// Also write every measured tick's phases (ms) to this CSV file, to look for a pattern in
+    /// the slow ones.
+    #[arg(long)]
+    csv: Option<std::path::PathBuf>,
 }
 
 fn percentile(sorted: &[f64], fraction: f64) -> f64 {
@@ -104,6 +108,8 @@ async fn run(arguments: &Arguments, database_name: &str, suffix: &str) -> Result
     let mut commands = Vec::new();
     let mut physics_calls = Vec::new();
     let mut records = Vec::new();
+    let mut started_at = Vec::new();
+    let bench_started = Instant::now();
     let mut pace = (arguments.tick_rate_hz > 0.0)
         .then(|| tokio::time::interval(std::time::Duration::from_secs_f64(1.0 / arguments.tick_rate_hz)));
     for tick in 1..=arguments.ticks + 10 {
@@ -128,6 +134,7 @@ async fn run(arguments: &Arguments, database_name: &str, suffix: &str) -> Result
         .await?;
         if tick > 10 {
             totals.push(started.elapsed().as_secs_f64() * 1e3);
+            started_at.push((started - bench_started).as_secs_f64() * 1e3);
             physics_calls.push(physics_seconds * 1e3);
             records.push(recording.elapsed().as_secs_f64() * 1e3);
             steps.push(outcome.phases.step_seconds * 1e3);
@@ -136,6 +143,24 @@ async fn run(arguments: &Arguments, database_name: &str, suffix: &str) -> Result
         }
     }
     redis.delete_all_keys().await?;
+    if let Some(path) = &arguments.csv {
+        let mut table =
+            String::from("tick,started_ms,total_ms,process_tick_ms,step_ms,publish_ms,commands_ms,record_ms\n");
+        for index in 0..totals.len() {
+            table.push_str(&format!(
+                "{},{:.3},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4}\n",
+                index + 11,
+                started_at[index],
+                totals[index],
+                physics_calls[index],
+                steps[index],
+                publishes[index],
+                commands[index],
+                records[index]
+            ));
+        }
+        std::fs::write(path, table).with_context(|| format!("writing {}", path.display()))?;
+    }
     println!(
         "whole tick through the services: {} bodies, {} ships, {} substeps of {} s, {} ticks at {}",
         29,
