@@ -32,8 +32,8 @@ const PARALLEL_SUBTREE_BODIES: usize = 2048;
 /// Elements per parallel task of the build's element-wise steps.
 #[cfg(feature = "parallel")]
 const PARALLEL_MIN_ELEMENTS: usize = 4096;
-/// Most bodies in a leaf. PERF: with 64-target groups, 32 beat 8, 12, 16 (3–4% slower at 16k)
-/// and 48 (5%).
+/// Most bodies in a leaf. PERF: with 64-target groups, 8, 12 and 16 were 3–8% slower at 16k
+/// than 32, and 48 was 5% slower.
 const LEAF_SIZE: usize = 32;
 /// Targets that share one walk and its interaction lists (two f32 kernel calls). PERF: with
 /// the f32 kernels, walking and converting the lists cost about half as much as the
