@@ -6,7 +6,8 @@
 //! Never panics; a conversion that succeeds yields finite values in their documented ranges; a
 //! request the physics service accepts leaves every ship and body finite, fuel within the tank
 //! and attitudes of unit length; a request it refuses answers `INVALID_ARGUMENT`, `NOT_FOUND` or
-//! `FAILED_PRECONDITION`, never `INTERNAL`.
+//! `FAILED_PRECONDITION` (and a spawn with a ship id already taken, `ALREADY_EXISTS`), never
+//! `INTERNAL`.
 //!
 //! Input: frames (see `galaxy_fuzz::frames`) run in order against one world, so sequences
 //! (spawn, steer, tick, predict, snapshot, restore) are reachable. The kind byte, modulo 12:
@@ -56,10 +57,19 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
+/// The codes any refused request may answer.
+const REFUSED: [Code; 3] = [Code::InvalidArgument, Code::NotFound, Code::FailedPrecondition];
+
 fn call<T>(future: impl Future<Output = Result<tonic::Response<T>, Status>>) -> Result<T, Status> {
+    call_refusing_with(future, &REFUSED)
+}
+
+fn call_refusing_with<T>(
+    future: impl Future<Output = Result<tonic::Response<T>, Status>>,
+    expected: &[Code],
+) -> Result<T, Status> {
     let result = runtime().block_on(future).map(tonic::Response::into_inner);
     if let Err(status) = &result {
-        let expected = [Code::InvalidArgument, Code::NotFound, Code::FailedPrecondition];
         assert!(expected.contains(&status.code()), "unexpected status {status:?}");
     }
     result
@@ -92,7 +102,12 @@ fn request(service: &PhysicsService, kind: u8, message: &[u8]) {
             if ships.len() >= MAX_SHIPS {
                 return;
             }
-            if let Ok(ship) = call(service.spawn_ship(Request::new(request))) {
+            let taken = !request.ship_id.is_empty() && ships.iter().any(|ship| ship.ship_id == request.ship_id);
+            // A taken id may also be refused for another reason found first (an unknown class).
+            let refusals: &[Code] =
+                if taken { &[REFUSED[0], REFUSED[1], REFUSED[2], Code::AlreadyExists] } else { &REFUSED };
+            if let Ok(ship) = call_refusing_with(service.spawn_ship(Request::new(request)), refusals) {
+                assert!(!taken, "spawned a second ship with a taken id");
                 check_ship(&ship);
             }
         }
