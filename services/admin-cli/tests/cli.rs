@@ -47,7 +47,21 @@ impl Game {
         let game = Game { addresses: addresses.await.unwrap(), stop, task };
         // The first admin can log in (the players service sees the same store).
         login(&game, ADMIN, ADMIN_PASSWORD).await.unwrap();
+        game.wait_until_ticking().await;
         game
+    }
+
+    /// Waits (up to 30 s) until the tick-engine runs its loop: its control service answers as
+    /// soon as it listens, but refuses controls as standby until the loop is installed (on a
+    /// slow machine, after the first commands of a test).
+    async fn wait_until_ticking(&self) {
+        let address = format!("http://{}", self.addresses.tick_engine);
+        let mut client = v1::tick_engine_client::TickEngineClient::connect(address).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while client.get_status(v1::GetStatusRequest {}).await.unwrap().into_inner().standby {
+            assert!(Instant::now() < deadline, "the tick-engine stayed in standby");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     fn urls(&self) -> Vec<String> {
